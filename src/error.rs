@@ -1,0 +1,73 @@
+//! The crate's error type and the exit-code contract of SPEC 8.
+//!
+//! Every failure is classified where it happens (configuration, git, usage), so the binary maps
+//! it to an exit code without guessing from a message.
+
+use crate::config::ConfigError;
+use crate::range::GitError;
+
+/// Exit codes, documented in the README and tested in `tests/cli_*.rs`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ExitCode {
+    /// Done, including "nothing to do".
+    Success = 0,
+    /// A pre-push/commit-msg policy violation.
+    PolicyViolation = 1,
+    /// The command line was wrong.
+    Usage = 2,
+    /// A configuration file is missing, malformed or inconsistent.
+    Config = 3,
+    /// A delivery failed under `--on-error fail`.
+    DeliveryFailed = 4,
+    /// A git error: missing object or ref, shallow history that cannot be deepened.
+    Git = 5,
+}
+
+impl ExitCode {
+    pub fn code(self) -> i32 {
+        self as i32
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error(transparent)]
+    Git(#[from] GitError),
+    #[error("{message}")]
+    Usage { message: String },
+    #[error("cannot {action}: {source}")]
+    Io {
+        action: String,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+impl Error {
+    pub fn usage(message: impl Into<String>) -> Self {
+        Error::Usage {
+            message: message.into(),
+        }
+    }
+
+    pub fn io(action: impl Into<String>, source: std::io::Error) -> Self {
+        Error::Io {
+            action: action.into(),
+            source,
+        }
+    }
+
+    pub fn exit_code(&self) -> ExitCode {
+        match self {
+            Error::Config(_) => ExitCode::Config,
+            Error::Git(_) => ExitCode::Git,
+            Error::Usage { .. } => ExitCode::Usage,
+            // Reading stdin or writing a temporary file failed: the environment, not the input.
+            Error::Io { .. } => ExitCode::Usage,
+        }
+    }
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,0 +1,212 @@
+//! The commit range of a deploy (SPEC 4): which base to use, and the walk from `to` down to it.
+
+mod walk;
+
+use std::path::PathBuf;
+
+use git2::Oid;
+
+use crate::repo::Repo;
+pub use walk::{ParentMode, WalkedCommit};
+
+/// A git problem. Every variant maps to exit code 5 and says how to fix it.
+#[derive(Debug, thiserror::Error)]
+pub enum GitError {
+    #[error("cannot open a git repository at {}: {}\n  hint: run inside a repository or pass --repo DIR", path.display(), source.message())]
+    Open { path: PathBuf, source: git2::Error },
+    #[error("unknown revision '{rev}': {}\n  hint: check the name, or fetch it first (`git fetch origin {rev}`)", source.message())]
+    UnknownRevision { rev: String, source: git2::Error },
+    #[error("'{rev}' does not name a commit")]
+    NotACommit { rev: String },
+    #[error("commit {id} is missing from the repository\n  hint: the repository is incomplete; fetch the missing history (`git fetch`)")]
+    MissingObject { id: Oid },
+    #[error("{what} is not in this shallow clone, so the range cannot be computed exactly\n  hint: fetch the whole history (GitHub Actions: `fetch-depth: 0`; GitLab CI: `GIT_DEPTH: 0`; elsewhere `git fetch --unshallow`)")]
+    ShallowMissing { what: String },
+    #[error("the range reaches commit {boundary}, where this shallow clone's history is cut off, so it would be silently truncated\n  hint: fetch the whole history (GitHub Actions: `fetch-depth: 0`; GitLab CI: `GIT_DEPTH: 0`; elsewhere `git fetch --unshallow`) or give a base with --from")]
+    ShallowRange { boundary: Oid },
+    #[error("cannot read commit {id}: {}", source.message())]
+    Read { id: Oid, source: git2::Error },
+    #[error("commit {id} is malformed (no committer or a bad parent id)")]
+    Corrupt { id: Oid },
+    #[error("cannot list the repository's refs: {}", source.message())]
+    Refs { source: git2::Error },
+    #[error("cannot read {}: {source}", path.display())]
+    ShallowFile {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{} is not a list of commit ids", path.display())]
+    CorruptShallowFile { path: PathBuf },
+    #[error("internal error in the commit walk (a bug; please report it)")]
+    Internal,
+}
+
+/// Where the base of a range came from (reported with the plan).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum BaseSource {
+    /// `--from REV`.
+    Given(String),
+    /// `--from last-tag`: the previous tag matching the environment's tag patterns.
+    LastTag(String),
+    /// `--from other-refs`, or a new ref in a hook: every other ref.
+    OtherRefs { refs: usize },
+    /// The last recorded deploy of this project to this environment.
+    LastDeploy(String),
+    /// No base could be found: the range is `to` alone.
+    None,
+}
+
+impl BaseSource {
+    pub fn describe(&self) -> String {
+        match self {
+            BaseSource::Given(rev) => format!("--from {rev}"),
+            BaseSource::LastTag(tag) => format!("previous tag {tag}"),
+            BaseSource::OtherRefs { refs } => format!("commits on no other ref ({refs} refs)"),
+            BaseSource::LastDeploy(name) => format!("last recorded deploy {name}"),
+            BaseSource::None => "none (only the deployed commit)".to_owned(),
+        }
+    }
+}
+
+/// The base of a range: the commits it excludes and where they came from.
+#[derive(Clone, Debug)]
+pub struct Base {
+    pub exclude: Vec<Oid>,
+    pub source: BaseSource,
+}
+
+impl Base {
+    pub fn none() -> Base {
+        Base {
+            exclude: Vec::new(),
+            source: BaseSource::None,
+        }
+    }
+
+    /// The single base commit, when there is exactly one (reported as `from`).
+    pub fn from(&self) -> Option<Oid> {
+        match self.exclude.as_slice() {
+            [one] if !matches!(self.source, BaseSource::OtherRefs { .. }) => Some(*one),
+            _ => None,
+        }
+    }
+}
+
+/// The commits a deploy ships, oldest first.
+#[derive(Clone, Debug)]
+pub struct CommitRange {
+    pub to: Oid,
+    pub base: Base,
+    pub commits: Vec<WalkedCommit>,
+}
+
+/// The outcome of resolving a range.
+pub enum Resolved {
+    Range(CommitRange),
+    /// More than `limit` commits (SPEC 4 "Size"): nothing is written.
+    TooLarge {
+        base: Base,
+        limit: usize,
+    },
+}
+
+/// Options of a walk.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct WalkOptions {
+    pub parents: ParentMode,
+    pub max_commits: Option<usize>,
+}
+
+/// Resolves the commits reachable from `to` and not from the base.
+///
+/// With no base the range is `to` alone (SPEC 4: "otherwise only `to` itself").
+pub fn resolve(
+    repo: &Repo,
+    to: Oid,
+    base: Base,
+    options: WalkOptions,
+    progress: &mut dyn FnMut(usize),
+) -> Result<Resolved, GitError> {
+    if base.exclude.is_empty() {
+        let commit = repo.read_commit(to)?;
+        let only = WalkedCommit {
+            id: to,
+            parents: commit.parents,
+            time: commit.time,
+            message: commit.message,
+        };
+        return Ok(Resolved::Range(CommitRange {
+            to,
+            base,
+            commits: vec![only],
+        }));
+    }
+    let walk = walk::Walk::new(repo, options.parents, progress);
+    match walk.run(&[to], &base.exclude, options.max_commits)? {
+        walk::WalkResult::TooLarge { limit } => Ok(Resolved::TooLarge { base, limit }),
+        walk::WalkResult::Commits(mut commits) => {
+            if let Some(cut) = commits.iter().find(|c| repo.is_shallow_boundary(c.id)) {
+                return Err(GitError::ShallowRange { boundary: cut.id });
+            }
+            commits.reverse();
+            Ok(Resolved::Range(CommitRange { to, base, commits }))
+        }
+    }
+}
+
+/// `--from other-refs` and a new ref in a hook: every ref except `own_ref` (and `HEAD`,
+/// which may point at it), as `git rev-list NEW --not --exclude=HEAD --exclude=REF --all`.
+pub fn other_refs_base(repo: &Repo, own_ref: Option<&str>) -> Result<Base, GitError> {
+    let mut exclude: Vec<Oid> = Vec::new();
+    let mut refs = 0;
+    for (name, id) in repo.refs()? {
+        if Some(name.as_str()) == own_ref || name.starts_with("refs/deploylink/") {
+            continue;
+        }
+        refs += 1;
+        if !exclude.contains(&id) {
+            exclude.push(id);
+        }
+    }
+    Ok(Base {
+        exclude,
+        source: BaseSource::OtherRefs { refs },
+    })
+}
+
+/// `--from last-tag`: the nearest tag reachable from `to` (excluding tags on `to` itself)
+/// whose name matches `matches`, like `git describe --tags --abbrev=0 TO^`.
+pub fn last_tag_base(
+    repo: &Repo,
+    to: Oid,
+    matches: &dyn Fn(&str) -> bool,
+) -> Result<Option<Base>, GitError> {
+    let mut tagged: std::collections::HashMap<Oid, String> = std::collections::HashMap::new();
+    for (name, id) in repo.refs()? {
+        if name.starts_with("refs/tags/") && matches(&name) && id != to {
+            // Two tags on one commit: keep the greater name (v1.2.0 over v1.2.0-rc1).
+            let entry = tagged.entry(id).or_insert_with(|| name.clone());
+            if name > *entry {
+                *entry = name;
+            }
+        }
+    }
+    if tagged.is_empty() {
+        return Ok(None);
+    }
+    let git = repo.git();
+    let walk_err = |source| GitError::Read { id: to, source };
+    let mut walk = git.revwalk().map_err(walk_err)?;
+    walk.set_sorting(git2::Sort::TIME).map_err(walk_err)?;
+    walk.push(to).map_err(walk_err)?;
+    for id in walk {
+        let id = id.map_err(walk_err)?;
+        if let Some(name) = tagged.get(&id) {
+            return Ok(Some(Base {
+                exclude: vec![id],
+                source: BaseSource::LastTag(name.trim_start_matches("refs/tags/").to_owned()),
+            }));
+        }
+    }
+    Ok(None)
+}

@@ -1,0 +1,429 @@
+//! Commit ranges (SPEC 4) on real repositories built with `git`, checked against `git rev-list`.
+
+mod support;
+
+use deploylink::range::{self, Base, BaseSource, GitError, ParentMode, Resolved, WalkOptions};
+use deploylink::repo::Repo;
+use git2::Oid;
+use support::TestRepo;
+
+fn oid(s: &str) -> Oid {
+    Oid::from_str(s).unwrap()
+}
+
+fn walk(
+    repo: &TestRepo,
+    to: &str,
+    exclude: &[&str],
+    options: WalkOptions,
+) -> Result<Resolved, GitError> {
+    let opened = Repo::open(Some(repo.path())).unwrap();
+    let base = Base {
+        exclude: exclude.iter().map(|s| oid(s)).collect(),
+        source: BaseSource::Given("test".into()),
+    };
+    range::resolve(&opened, oid(to), base, options, &mut |_| {})
+}
+
+/// The ids of a range, newest first, as `git rev-list` prints them.
+fn ids(resolved: Resolved) -> Vec<String> {
+    match resolved {
+        Resolved::Range(range) => range
+            .commits
+            .iter()
+            .rev()
+            .map(|c| c.id.to_string())
+            .collect(),
+        Resolved::TooLarge { .. } => panic!("unexpected size refusal"),
+    }
+}
+
+#[test]
+fn from_to_is_exactly_git_rev_list() {
+    let repo = TestRepo::new();
+    let a = repo.commit("WEB-1 first");
+    let _b = repo.commit("WEB-2 second");
+    let c = repo.commit("WEB-3 third");
+    let got = ids(walk(&repo, &c, &[&a], WalkOptions::default()).unwrap());
+    assert_eq!(got, repo.rev_list(&[&format!("{a}..{c}")]));
+    assert_eq!(got.len(), 2);
+}
+
+#[test]
+fn range_is_oldest_first() {
+    let repo = TestRepo::new();
+    let a = repo.commit("base");
+    let b = repo.commit("one");
+    let c = repo.commit("two");
+    let Resolved::Range(range) = walk(&repo, &c, &[&a], WalkOptions::default()).unwrap() else {
+        panic!()
+    };
+    let order: Vec<String> = range.commits.iter().map(|c| c.id.to_string()).collect();
+    assert_eq!(order, vec![b, c]);
+}
+
+#[test]
+fn merge_commits_and_both_sides_count() {
+    let repo = TestRepo::new();
+    let base = repo.commit("base");
+    repo.git(&["checkout", "-q", "-b", "feature"]);
+    repo.commit("WEB-5 on the branch");
+    repo.git(&["checkout", "-q", "main"]);
+    repo.commit("OPS-1 on main");
+    repo.set_time(1_700_100_000);
+    repo.git(&[
+        "merge",
+        "-q",
+        "--no-ff",
+        "feature",
+        "-m",
+        "Merge pull request #3 from acme/WEB-5-x",
+    ]);
+    let head = repo.git(&["rev-parse", "HEAD"]);
+    let got = ids(walk(&repo, &head, &[&base], WalkOptions::default()).unwrap());
+    assert_eq!(got, repo.rev_list(&[&format!("{base}..{head}")]));
+    assert_eq!(got.len(), 3, "merge + one commit on each side");
+    let first = ids(walk(
+        &repo,
+        &head,
+        &[&base],
+        WalkOptions {
+            parents: ParentMode::First,
+            max_commits: None,
+        },
+    )
+    .unwrap());
+    assert_eq!(
+        first,
+        repo.rev_list(&["--first-parent", &format!("{base}..{head}")])
+    );
+    assert_eq!(first.len(), 2, "merge + the mainline commit");
+}
+
+#[test]
+fn force_push_excludes_commits_only_in_the_old_history() {
+    let repo = TestRepo::new();
+    let base = repo.commit("base");
+    let old = repo.commit("WEB-1 pushed, then rewritten");
+    repo.git(&["reset", "-q", "--hard", &base]);
+    let new = repo.commit("WEB-2 the rewrite");
+    // new minus old: the rewrite only, and the walk stops at the shared base.
+    let got = ids(walk(&repo, &new, &[&old], WalkOptions::default()).unwrap());
+    assert_eq!(got, vec![new.clone()]);
+    assert_eq!(got, repo.rev_list(&[&new, "--not", &old]));
+}
+
+#[test]
+fn new_ref_excludes_commits_reachable_from_other_refs() {
+    let repo = TestRepo::new();
+    repo.commit("base");
+    repo.commit("main work");
+    repo.git(&["branch", "other"]);
+    repo.git(&["checkout", "-q", "-b", "feature"]);
+    let f1 = repo.commit("WEB-7 one");
+    let f2 = repo.commit("WEB-7 two");
+    repo.git(&["checkout", "-q", "main"]);
+    repo.git(&["tag", "v1"]);
+    let opened = Repo::open(Some(repo.path())).unwrap();
+    let base = range::other_refs_base(&opened, Some("refs/heads/feature")).unwrap();
+    assert!(
+        matches!(base.source, BaseSource::OtherRefs { refs: 3 }),
+        "{:?}",
+        base.source
+    );
+    let Resolved::Range(r) =
+        range::resolve(&opened, oid(&f2), base, WalkOptions::default(), &mut |_| {}).unwrap()
+    else {
+        panic!()
+    };
+    let got: Vec<String> = r.commits.iter().map(|c| c.id.to_string()).collect();
+    assert_eq!(got, vec![f1, f2.clone()]);
+    let mut expected = repo.rev_list(&[
+        &f2,
+        "--not",
+        "--exclude=HEAD",
+        "--exclude=refs/heads/feature",
+        "--all",
+    ]);
+    expected.reverse();
+    assert_eq!(got, expected);
+}
+
+#[test]
+fn new_branch_range_does_not_walk_the_whole_history() {
+    // 1,500 commits of history, then a 3-commit branch: the walk must stop near the branch
+    // point. Counted in commits read (deterministic), not in seconds.
+    let repo = TestRepo::bare();
+    let mut tip = repo.commit_tree(&[], "root", 1_600_000_000);
+    let mut input = String::new();
+    for i in 1..1500 {
+        input.push_str(&format!(
+            "commit refs/heads/main\ncommitter C <c@x> {} +0000\ndata 6\nc {i:04}\n",
+            1_600_000_000 + i * 60
+        ));
+        if i == 1 {
+            input.push_str(&format!("from {tip}\n"));
+        }
+    }
+    let output = repo.git_output(&["fast-import", "--quiet"], Some(input.as_bytes()));
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    tip = repo.git(&["rev-parse", "refs/heads/main"]);
+    let b1 = repo.commit_tree(&[&tip], "WEB-1 a", 1_700_000_000);
+    let b2 = repo.commit_tree(&[&b1], "WEB-1 b", 1_700_000_060);
+    let b3 = repo.commit_tree(&[&b2], "WEB-1 c", 1_700_000_120);
+    repo.git(&["update-ref", "refs/heads/feature", &b3]);
+    let opened = Repo::open(Some(repo.path())).unwrap();
+    let base = range::other_refs_base(&opened, Some("refs/heads/feature")).unwrap();
+    let mut read = 0;
+    let Resolved::Range(r) =
+        range::resolve(&opened, oid(&b3), base, WalkOptions::default(), &mut |n| {
+            read = n
+        })
+        .unwrap()
+    else {
+        panic!()
+    };
+    assert_eq!(r.commits.len(), 3);
+    assert!(read < 20, "read {read} commits for a 3-commit branch");
+}
+
+#[test]
+fn skewed_dates_and_random_histories_match_git() {
+    // Random DAGs with merges and committer dates that go backwards: the walk's early stop
+    // must never change the answer. git rev-list is the oracle.
+    let repo = TestRepo::bare();
+    let mut seed: u64 = 0x9E37_79B9_7F4A_7C15;
+    let mut next = move |n: u64| {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed % n
+    };
+    for round in 0..12 {
+        let mut commits: Vec<String> = Vec::new();
+        for i in 0..25 {
+            let mut parents: Vec<String> = Vec::new();
+            if !commits.is_empty() {
+                parents.push(commits[next(commits.len() as u64) as usize].clone());
+                if next(4) == 0 {
+                    let p = commits[next(commits.len() as u64) as usize].clone();
+                    if !parents.contains(&p) {
+                        parents.push(p);
+                    }
+                }
+            }
+            // Mostly increasing dates, with some going back up to two hours.
+            let time =
+                1_700_000_000 + (i as i64) * 600 - (next(5) as i64) * 1800 * (next(3) == 0) as i64;
+            let refs: Vec<&str> = parents.iter().map(String::as_str).collect();
+            commits.push(repo.commit_tree(&refs, &format!("r{round} c{i}"), time));
+        }
+        for _ in 0..5 {
+            let to = commits[next(25) as usize].clone();
+            let ex1 = commits[next(25) as usize].clone();
+            let ex2 = commits[next(25) as usize].clone();
+            let got = ids(walk(&repo, &to, &[&ex1, &ex2], WalkOptions::default()).unwrap());
+            let mut want = repo.rev_list(&[&to, "--not", &ex1, &ex2]);
+            let mut got_sorted = got.clone();
+            got_sorted.sort();
+            want.sort();
+            assert_eq!(got_sorted, want, "round {round}: {to} --not {ex1} {ex2}");
+        }
+    }
+}
+
+#[test]
+fn last_tag_is_the_nearest_earlier_matching_tag() {
+    let repo = TestRepo::new();
+    repo.commit("base");
+    repo.git(&["tag", "v1.0.0"]);
+    repo.commit("WEB-1");
+    repo.git(&["tag", "nightly-5"]);
+    repo.git(&["tag", "v1.1.0"]);
+    repo.commit("WEB-2");
+    repo.git(&["tag", "v1.2.0"]);
+    let opened = Repo::open(Some(repo.path())).unwrap();
+    let to = opened.resolve("v1.2.0").unwrap();
+    let base = range::last_tag_base(&opened, to, &|name| name.starts_with("refs/tags/v"))
+        .unwrap()
+        .unwrap();
+    assert_eq!(base.source, BaseSource::LastTag("v1.1.0".into()));
+    assert_eq!(base.exclude, vec![opened.resolve("v1.1.0").unwrap()]);
+    // No earlier tag: None, never "the whole history".
+    let first = opened.resolve("v1.0.0").unwrap();
+    assert!(range::last_tag_base(&opened, first, &|_| true)
+        .unwrap()
+        .is_none());
+}
+
+#[test]
+fn max_commits_refuses_large_ranges() {
+    let repo = TestRepo::new();
+    let base = repo.commit("base");
+    for i in 0..10 {
+        repo.commit(&format!("c{i}"));
+    }
+    let head = repo.git(&["rev-parse", "HEAD"]);
+    let options = WalkOptions {
+        parents: ParentMode::All,
+        max_commits: Some(5),
+    };
+    assert!(matches!(
+        walk(&repo, &head, &[&base], options).unwrap(),
+        Resolved::TooLarge { limit: 5, .. }
+    ));
+    let options = WalkOptions {
+        parents: ParentMode::All,
+        max_commits: Some(10),
+    };
+    assert_eq!(
+        ids(walk(&repo, &head, &[&base], options).unwrap()).len(),
+        10
+    );
+}
+
+#[test]
+fn unknown_revision_is_a_git_error() {
+    let repo = TestRepo::new();
+    repo.commit("base");
+    let opened = Repo::open(Some(repo.path())).unwrap();
+    let err = opened.resolve("no-such-branch").unwrap_err();
+    assert!(matches!(err, GitError::UnknownRevision { .. }), "{err}");
+    assert!(err.to_string().contains("no-such-branch"));
+    let err = opened
+        .resolve("1111111111111111111111111111111111111111")
+        .unwrap_err();
+    assert!(err.to_string().contains("1111111"), "{err}");
+}
+
+#[test]
+fn a_missing_parent_object_fails_the_range_instead_of_ending_it() {
+    let repo = TestRepo::new();
+    let a = repo.commit("a");
+    let b = repo.commit("b");
+    let c = repo.commit("c");
+    let d = repo.commit("d");
+    // Remove commit b's object: the walk from d down to a must fail, not stop at c.
+    let object = repo.path().join(".git/objects").join(&b[..2]).join(&b[2..]);
+    std::fs::remove_file(object).unwrap();
+    let err = walk(&repo, &d, &[&a], WalkOptions::default())
+        .err()
+        .expect("an error");
+    assert!(
+        matches!(err, GitError::MissingObject { id } if id.to_string() == b),
+        "{err}"
+    );
+    let _ = c;
+}
+
+#[test]
+fn shallow_clone_is_reported_not_truncated() {
+    let origin = TestRepo::new();
+    let root = origin.commit("root");
+    for i in 0..6 {
+        origin.commit(&format!("WEB-{} change", i + 1));
+    }
+    let clone = tempfile::tempdir().unwrap();
+    let url = format!("file://{}", origin.path().display());
+    let out = support::git_command(clone.path())
+        .args(["clone", "-q", "--depth", "3", &url, "c"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let opened = Repo::open(Some(&clone.path().join("c"))).unwrap();
+    assert!(opened.is_shallow());
+    // The base is not in the clone at all.
+    let err = opened.resolve(&root).unwrap_err();
+    assert!(matches!(err, GitError::ShallowMissing { .. }), "{err}");
+    assert!(err.to_string().contains("fetch-depth: 0"), "{err}");
+    let head = opened.resolve("HEAD").unwrap();
+    let base = Base {
+        exclude: vec![],
+        source: BaseSource::None,
+    };
+    assert!(
+        range::resolve(&opened, head, base, WalkOptions::default(), &mut |_| {}).is_ok(),
+        "to alone needs no history"
+    );
+    let two_back = opened.resolve("HEAD~1").unwrap();
+    let ok = range::resolve(
+        &opened,
+        head,
+        Base {
+            exclude: vec![two_back],
+            source: BaseSource::None,
+        },
+        WalkOptions::default(),
+        &mut |_| {},
+    );
+    assert!(ok.is_ok(), "a range inside the clone's history works");
+}
+
+#[test]
+fn shallow_boundary_inside_the_range_is_an_error() {
+    let origin = TestRepo::new();
+    origin.commit("root");
+    for i in 0..6 {
+        origin.commit(&format!("WEB-{} change", i + 1));
+    }
+    origin.git(&["branch", "side", "HEAD~5"]);
+    let clone = tempfile::tempdir().unwrap();
+    let url = format!("file://{}", origin.path().display());
+    let out = support::git_command(clone.path())
+        .args([
+            "clone",
+            "-q",
+            "--depth",
+            "3",
+            "--no-single-branch",
+            &url,
+            "c",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let opened = Repo::open(Some(&clone.path().join("c"))).unwrap();
+    let head = opened.resolve("HEAD").unwrap();
+    let side = opened.resolve("origin/side").unwrap();
+    // side is not an ancestor inside the clone's 3 commits: the walk hits the cut-off.
+    let base = Base {
+        exclude: vec![side],
+        source: BaseSource::None,
+    };
+    let err = range::resolve(&opened, head, base, WalkOptions::default(), &mut |_| {})
+        .err()
+        .expect("an error");
+    assert!(matches!(err, GitError::ShallowRange { .. }), "{err}");
+}
+
+#[test]
+fn non_utf8_and_huge_messages_are_read_whole() {
+    let repo = TestRepo::new();
+    let base = repo.commit("base");
+    let mut latin1 = b"WEB-1 caf\xe9 cr\xe8me\n\nbody ".to_vec();
+    latin1.extend_from_slice(b"OPS-2\n");
+    let a = repo.commit_message(&latin1);
+    let mut huge = b"WEB-3 huge\n\n".to_vec();
+    huge.extend(std::iter::repeat_n(b"lorem ipsum dolor sit amet ".as_slice(), 150_000).flatten());
+    huge.extend_from_slice(b"\nends with WEB-4\n");
+    let b = repo.commit_message(&huge);
+    let Resolved::Range(r) = walk(&repo, &b, &[&base], WalkOptions::default()).unwrap() else {
+        panic!()
+    };
+    assert_eq!(r.commits[0].id.to_string(), a);
+    assert_eq!(r.commits[0].message, latin1);
+    assert_eq!(r.commits[1].message.len(), huge.len());
+    assert!(huge.len() > 4_000_000);
+}
