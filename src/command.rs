@@ -1,0 +1,367 @@
+//! Runs one parsed command line. Results go to `out` (stdout in the binary); logs go through
+//! the `log` facade to stderr; nothing here prints directly.
+
+use std::io::{IsTerminal, Read, Write};
+use std::path::Path;
+
+use clap::CommandFactory;
+use git2::Oid;
+
+use crate::cli::{Cli, Command, ConfigCommand, KeysArgs, PlanArgs};
+use crate::config::{self, Config, ConfigError, Source, TrustMode};
+use crate::error::{Error, Result};
+use crate::keys::{KeyRules, KeyRulesSpec};
+use crate::plan::{self, BaseRule, Deploy, DeployTarget, KeyIndex, RunInfo};
+use crate::range::{self, Base, ParentMode, Resolved, WalkOptions};
+use crate::repo::Repo;
+use crate::report::{self, Format};
+
+/// The project file's name at the repository root.
+pub const PROJECT_FILE: &str = ".deploylink.yml";
+
+pub fn run(cli: Cli, out: &mut dyn Write) -> Result<()> {
+    let global = &cli.global;
+    match cli.command {
+        Command::Keys(args) => keys(global, &args, out),
+        Command::Plan(args) => {
+            let repo = Repo::open(global.repo.as_deref())?;
+            let deploys = plan(global, &repo, &args)?;
+            write_plan(out, global.format, &deploys)
+        }
+        Command::Config(ConfigCommand::Check { rev }) => config_check(global, rev.as_deref(), out),
+        Command::Schema => {
+            let text = serde_json::to_string_pretty(&config::json_schema()).unwrap_or_default();
+            write(out, &format!("{text}\n"))
+        }
+        Command::Completions { shell } => {
+            clap_complete::generate(shell, &mut Cli::command(), "deploylink", out);
+            Ok(())
+        }
+        Command::Demo(args) => crate::demo::run(args.keep, global.format, out),
+    }
+}
+
+pub fn write(out: &mut dyn Write, text: &str) -> Result<()> {
+    out.write_all(text.as_bytes())
+        .map_err(|e| Error::io("write to stdout", e))
+}
+
+pub fn write_plan(out: &mut dyn Write, format: Format, deploys: &[Deploy]) -> Result<()> {
+    match format {
+        Format::Human => write(out, &report::plan_human(deploys, true)),
+        Format::Json => write(out, &format!("{:#}\n", report::plan_json(deploys))),
+    }
+}
+
+/// A progress bar on stderr for walks of more than ~1,000 commits, on a terminal only.
+pub fn progress_reporter() -> impl FnMut(usize) {
+    let mut bar: Option<indicatif::ProgressBar> = None;
+    let enabled = std::io::stderr().is_terminal();
+    move |read| {
+        if !enabled || read < 1000 || read % 256 != 0 {
+            return;
+        }
+        let bar = bar.get_or_insert_with(|| {
+            let bar = indicatif::ProgressBar::new_spinner();
+            bar.set_message("commits read");
+            bar
+        });
+        bar.set_position(read as u64);
+    }
+}
+
+fn keys(global: &crate::cli::GlobalArgs, args: &KeysArgs, out: &mut dyn Write) -> Result<()> {
+    let flag_rules = (!args.projects.is_empty() || args.case_insensitive).then(|| KeyRulesSpec {
+        projects: args.projects.clone(),
+        case_insensitive: args.case_insensitive,
+        ..KeyRulesSpec::default()
+    });
+    if args.stdin {
+        let mut text = Vec::new();
+        std::io::stdin()
+            .read_to_end(&mut text)
+            .map_err(|e| Error::io("read stdin", e))?;
+        let rules = compile_rules(&flag_rules.unwrap_or_default())?;
+        let mut index = KeyIndex::default();
+        rules.for_each_key(&text, |key| index.add(key, None));
+        return write_keys(out, global.format, &index.into_vec(), 0);
+    }
+    let repo = Repo::open(global.repo.as_deref())?;
+    let to = repo.resolve(&args.range.to)?;
+    let rules = match flag_rules {
+        Some(spec) => vec![compile_rules(&spec)?],
+        // The project file's key rules when there is one; trackers are not needed here.
+        None => match project_source(global, &repo, to)? {
+            Some(source) => {
+                let project = config::parse_project(&source, &repo.name())?;
+                let config = config::resolve(project, None, TrustMode::Client)?;
+                config
+                    .projects()
+                    .iter()
+                    .map(|p| compile_rules(&p.key_rules_spec()))
+                    .collect::<Result<_>>()?
+            }
+            None => vec![KeyRules::default_rules()],
+        },
+    };
+    let refname = full_refname(&repo, &args.range.to);
+    let base = keys_base(&repo, to, refname.as_deref(), args.range.from.as_deref())?;
+    let options = WalkOptions {
+        parents: parent_mode(args.range.first_parent),
+        max_commits: None,
+    };
+    let mut progress = progress_reporter();
+    let Resolved::Range(range) = range::resolve(&repo, to, base, options, &mut progress)? else {
+        return Err(Error::usage(
+            "internal: an unlimited walk reported a size limit",
+        ));
+    };
+    let mut index = KeyIndex::default();
+    let branch = refname.as_deref().filter(|r| r.starts_with("refs/heads/"));
+    for rules in &rules {
+        if let Some(branch) = branch {
+            for key in rules.extract_branch(branch) {
+                index.add(key, None);
+            }
+        }
+    }
+    for commit in &range.commits {
+        for rules in &rules {
+            rules.for_each_key(&commit.message, |key| index.add(key, Some(commit.id)));
+        }
+    }
+    write_keys(out, global.format, &index.into_vec(), range.commits.len())
+}
+
+fn write_keys(
+    out: &mut dyn Write,
+    format: Format,
+    issues: &[plan::IssueCommits],
+    commits: usize,
+) -> Result<()> {
+    match format {
+        Format::Human => write(out, &report::keys_human(issues)),
+        Format::Json => write(out, &format!("{:#}\n", report::keys_json(issues, commits))),
+    }
+}
+
+/// `keys` has no project or environment, so its base rules are: `--from`, else the previous
+/// tag when `--to` is a tag, else `to` alone.
+fn keys_base(repo: &Repo, to: Oid, refname: Option<&str>, from: Option<&str>) -> Result<Base> {
+    Ok(match from.map(BaseRule::parse) {
+        Some(BaseRule::Revision(rev)) => Base {
+            exclude: vec![repo.resolve(&rev)?],
+            source: range::BaseSource::Given(rev),
+        },
+        Some(BaseRule::OtherRefs) => range::other_refs_base(repo, refname)?,
+        Some(BaseRule::LastTag) => last_tag_or_none(repo, to)?,
+        None | Some(BaseRule::Auto) if refname.is_some_and(|r| r.starts_with("refs/tags/")) => {
+            last_tag_or_none(repo, to)?
+        }
+        None | Some(BaseRule::Auto) => {
+            log::warn!("no base given: only the commit itself is scanned; pass --from REV, --from last-tag or --from other-refs");
+            Base::none()
+        }
+    })
+}
+
+fn last_tag_or_none(repo: &Repo, to: Oid) -> Result<Base> {
+    match range::last_tag_base(repo, to, &|_| true)? {
+        Some(base) => Ok(base),
+        None => {
+            log::warn!("no earlier tag: only the commit itself is scanned");
+            Ok(Base::none())
+        }
+    }
+}
+
+fn compile_rules(spec: &KeyRulesSpec) -> Result<KeyRules> {
+    KeyRules::new(spec).map_err(|e| Error::usage(format!("{e}")))
+}
+
+fn parent_mode(first_parent: bool) -> ParentMode {
+    if first_parent {
+        ParentMode::First
+    } else {
+        ParentMode::All
+    }
+}
+
+/// The full ref name when `rev` names a ref (`main` -> `refs/heads/main`).
+pub fn full_refname(repo: &Repo, rev: &str) -> Option<String> {
+    let reference = repo.git().resolve_reference_from_short_name(rev).ok()?;
+    let reference = reference
+        .resolve()
+        .ok()
+        .filter(|_| rev == "HEAD")
+        .unwrap_or(reference);
+    reference.name().ok().map(str::to_owned)
+}
+
+/// The project file: `--config FILE`, else `.deploylink.yml` in commit `at` (read through
+/// git, so it works in a bare repository).
+fn project_source(global: &crate::cli::GlobalArgs, repo: &Repo, at: Oid) -> Result<Option<Source>> {
+    match &global.config {
+        Some(path) => Ok(Some(read_source(path)?)),
+        None => Ok(repo.read_file_at(at, PROJECT_FILE)?.map(|text| Source {
+            name: format!("{PROJECT_FILE} at {}", &at.to_string()[..7]),
+            text,
+        })),
+    }
+}
+
+/// The project file and the trackers file, joined: what `plan` needs.
+pub fn load_config(
+    global: &crate::cli::GlobalArgs,
+    repo: &Repo,
+    at: Oid,
+    mode: TrustMode,
+) -> Result<Config> {
+    let source = project_source(global, repo, at)?
+        .ok_or_else(|| ConfigError::missing_project_file(PROJECT_FILE, &at.to_string()))?;
+    let project = config::parse_project(&source, &repo.name())?;
+    let org = load_trackers(global, repo, mode)?;
+    Ok(config::resolve(project, org, mode)?)
+}
+
+fn load_trackers(
+    global: &crate::cli::GlobalArgs,
+    repo: &Repo,
+    mode: TrustMode,
+) -> Result<Option<config::TrackersFile>> {
+    let env = |name: &str| std::env::var(name).ok();
+    let candidates = config::trackers_file_candidates(
+        global.trackers.as_deref(),
+        &env,
+        Some(repo.git_dir()),
+        mode,
+    );
+    Ok(config::load_trackers_file(&candidates)?)
+}
+
+pub fn read_source(path: &Path) -> Result<Source> {
+    let text = std::fs::read(path).map_err(|e| ConfigError::unreadable(path, &e))?;
+    Ok(Source {
+        name: path.display().to_string(),
+        text,
+    })
+}
+
+/// Plans the deploys of a `plan` command line.
+pub fn plan(global: &crate::cli::GlobalArgs, repo: &Repo, args: &PlanArgs) -> Result<Vec<Deploy>> {
+    let to = repo.resolve(&args.range.to)?;
+    let config = load_config(global, repo, to, TrustMode::Client)?;
+    let refname = args
+        .refname
+        .clone()
+        .or_else(|| full_refname(repo, &args.range.to));
+    let repo_name = repo.name();
+    let repo_url = args
+        .repo_url
+        .clone()
+        .or_else(|| config.repo_url().map(str::to_owned))
+        .or_else(|| origin_web_url(repo));
+    let targets = crate::deploy::targets(
+        &config,
+        &args.projects,
+        args.environment.as_deref(),
+        refname.as_deref(),
+    )?;
+    let base = args
+        .range
+        .from
+        .as_deref()
+        .map(BaseRule::parse)
+        .unwrap_or_default();
+    let max_commits = args
+        .max_commits
+        .unwrap_or(usize::try_from(config.max_commits()).unwrap_or(usize::MAX));
+    let mut progress = progress_reporter();
+    let mut deploys = Vec::new();
+    for (project, environment) in targets {
+        let target = DeployTarget {
+            repo_name: &repo_name,
+            repo_url: repo_url.as_deref(),
+            project,
+            environment,
+            refname: refname.clone(),
+            to,
+            base: base.clone(),
+            walk: WalkOptions {
+                parents: parent_mode(args.range.first_parent),
+                max_commits: Some(max_commits),
+            },
+            state: args.state,
+            run: RunInfo::default(),
+        };
+        let deploy = plan::plan_deploy(repo, &target, &mut progress)?;
+        for note in &deploy.notes {
+            log::warn!("{} -> {}: {note}", deploy.project, deploy.environment);
+        }
+        deploys.push(deploy);
+    }
+    Ok(deploys)
+}
+
+/// The web URL of `remote.origin.url`: `https://host/path` as is, `git@host:path.git` as
+/// `https://host/path`; other forms are not guessed.
+fn origin_web_url(repo: &Repo) -> Option<String> {
+    let remote = repo.git().find_remote("origin").ok()?;
+    crate::deploy::web_url(remote.url().ok()?)
+}
+
+fn config_check(
+    global: &crate::cli::GlobalArgs,
+    rev: Option<&str>,
+    out: &mut dyn Write,
+) -> Result<()> {
+    let repo = Repo::open(global.repo.as_deref()).ok();
+    let source = match (&global.config, rev, &repo) {
+        (Some(path), _, _) => read_source(path)?,
+        (None, Some(rev), Some(repo)) => {
+            let at = repo.resolve(rev)?;
+            let text = repo
+                .read_file_at(at, PROJECT_FILE)?
+                .ok_or_else(|| ConfigError::missing_project_file(PROJECT_FILE, &at.to_string()))?;
+            Source {
+                name: format!("{PROJECT_FILE} at {rev}"),
+                text,
+            }
+        }
+        (None, Some(_), None) => {
+            return Err(Repo::open(global.repo.as_deref())
+                .err()
+                .map(Error::from)
+                .unwrap_or_else(|| Error::usage("no repository")))
+        }
+        (None, None, _) => {
+            let dir = repo
+                .as_ref()
+                .and_then(|r| r.git().workdir().map(Path::to_path_buf))
+                .unwrap_or_else(|| std::path::PathBuf::from("."));
+            read_source(&dir.join(PROJECT_FILE))?
+        }
+    };
+    let repo_name = repo
+        .as_ref()
+        .map(Repo::name)
+        .unwrap_or_else(|| "repository".into());
+    let project = config::parse_project(&source, &repo_name)?;
+    let env = |name: &str| std::env::var(name).ok();
+    let git_dir = repo.as_ref().map(|r| r.git_dir().to_path_buf());
+    let candidates = config::trackers_file_candidates(
+        global.trackers.as_deref(),
+        &env,
+        git_dir.as_deref(),
+        TrustMode::Client,
+    );
+    let org = config::load_trackers_file(&candidates)?;
+    let config = config::resolve(project, org, TrustMode::Client)?;
+    for project in config.projects() {
+        if let Err(e) = project.tracker() {
+            log::warn!("{e}");
+        }
+    }
+    log::info!("{}: configuration is valid", config.source_name());
+    write(out, &config.effective_yaml())
+}

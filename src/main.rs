@@ -1,0 +1,58 @@
+//! The `deploylink` binary: parse the command line, set up logging, run, map to an exit code.
+
+use std::io::Write;
+
+use clap::Parser;
+use deploylink::cli::Cli;
+use deploylink::ExitCode;
+
+fn main() {
+    let cli = Cli::parse();
+    init_logging(cli.global.verbose, cli.global.quiet);
+    let mut out = anstream::stdout().lock();
+    let code = match deploylink::command::run(cli, &mut out) {
+        Ok(()) => ExitCode::Success,
+        Err(error) => {
+            let _ = out.flush();
+            let mut err = anstream::stderr().lock();
+            let _ = writeln!(
+                err,
+                "{}error:{} {error}",
+                STYLE_ERROR.render(),
+                STYLE_ERROR.render_reset()
+            );
+            error.exit_code()
+        }
+    };
+    let _ = out.flush();
+    std::process::exit(code.code());
+}
+
+const STYLE_ERROR: anstyle::Style = anstyle::AnsiColor::Red.on_default().bold();
+
+/// Logs go to stderr: warnings by default, `-v` debug, `-vv` trace, `-q` errors only;
+/// `RUST_LOG` (e.g. `RUST_LOG=deploylink=trace`) overrides.
+fn init_logging(verbose: u8, quiet: bool) {
+    let level = match (quiet, verbose) {
+        (true, _) => log::LevelFilter::Error,
+        (false, 0) => log::LevelFilter::Warn,
+        (false, 1) => log::LevelFilter::Debug,
+        (false, _) => log::LevelFilter::Trace,
+    };
+    let mut builder = env_logger::Builder::new();
+    builder.filter_level(level);
+    if let Ok(filter) = std::env::var("RUST_LOG") {
+        builder.parse_filters(&filter);
+    }
+    builder.format(|buf, record| {
+        let level = match record.level() {
+            log::Level::Error => "error",
+            log::Level::Warn => "warning",
+            log::Level::Info => "info",
+            log::Level::Debug => "debug",
+            log::Level::Trace => "trace",
+        };
+        writeln!(buf, "{level}: {}", record.args())
+    });
+    builder.init();
+}

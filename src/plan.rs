@@ -1,0 +1,557 @@
+//! What a deploy will write to Jira, computed without writing anything: the `plan` command
+//! prints it, `--dry-run` will print it, and delivery will execute exactly these requests.
+
+use std::collections::HashMap;
+
+use git2::Oid;
+use serde::Serialize;
+
+use crate::config::{Action, Environment, EnvironmentType, Project, Tracker};
+use crate::error::{Error, Result};
+use crate::jira::remote_link::{self, Application, Icon, RemoteLinkRequest, RemoteObject, Status};
+use crate::keys::{IssueKey, KeyRules};
+use crate::range::{self, Base, BaseSource, CommitRange, GitError, Resolved, WalkOptions};
+use crate::repo::{self, Repo};
+use crate::template::Placeholder;
+
+/// The state a deploy reports (Jira Software's deployment states; `--state`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, clap::ValueEnum)]
+#[serde(rename_all = "snake_case")]
+#[value(rename_all = "snake_case")]
+pub enum DeployState {
+    #[default]
+    Successful,
+    Failed,
+    Pending,
+    InProgress,
+    Cancelled,
+    RolledBack,
+    Unknown,
+}
+
+impl DeployState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DeployState::Successful => "successful",
+            DeployState::Failed => "failed",
+            DeployState::Pending => "pending",
+            DeployState::InProgress => "in_progress",
+            DeployState::Cancelled => "cancelled",
+            DeployState::RolledBack => "rolled_back",
+            DeployState::Unknown => "unknown",
+        }
+    }
+}
+
+/// Facts about the run that templates may use (filled by CI detection later).
+#[derive(Clone, Debug, Default)]
+pub struct RunInfo {
+    pub url: Option<String>,
+    pub id: Option<String>,
+}
+
+/// Where the base of a deploy comes from (`--from`).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum BaseRule {
+    /// SPEC 4's order: last recorded deploy, previous tag for a tag, else `to` alone.
+    #[default]
+    Auto,
+    Revision(String),
+    LastTag,
+    OtherRefs,
+}
+
+impl BaseRule {
+    /// `--from` value: `last-tag`, `other-refs`, or a revision.
+    pub fn parse(value: &str) -> BaseRule {
+        match value {
+            "last-tag" => BaseRule::LastTag,
+            "other-refs" => BaseRule::OtherRefs,
+            rev => BaseRule::Revision(rev.to_owned()),
+        }
+    }
+}
+
+/// One deploy to plan.
+pub struct DeployTarget<'a> {
+    pub repo_name: &'a str,
+    pub repo_url: Option<&'a str>,
+    pub project: &'a Project,
+    pub environment: &'a Environment,
+    /// The full ref that was deployed, when known (`refs/heads/main`, `refs/tags/v1.2`).
+    pub refname: Option<String>,
+    pub to: Oid,
+    pub base: BaseRule,
+    pub walk: WalkOptions,
+    pub state: DeployState,
+    pub run: RunInfo,
+}
+
+/// What happened to the range.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RangeStatus {
+    /// The commits of the range are deployed.
+    Deployed,
+    /// `to` is older than the last recorded deploy: these commits left the environment.
+    RolledBack,
+    /// More commits than `max_commits`: nothing is written.
+    TooLarge,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct CommitSummary {
+    pub id: String,
+    pub subject: String,
+}
+
+/// One issue and the commits of the range that mention it (empty when only the branch does).
+#[derive(Clone, Debug, Serialize)]
+pub struct IssueCommits {
+    pub key: IssueKey,
+    pub commits: Vec<String>,
+}
+
+/// One HTTP request a deploy will send.
+#[derive(Clone, Debug, Serialize)]
+pub struct PlannedRequest {
+    pub tracker: String,
+    pub key: IssueKey,
+    pub method: &'static str,
+    pub url: String,
+    pub body: RemoteLinkRequest,
+}
+
+/// A planned deploy.
+#[derive(Clone, Debug)]
+pub struct Deploy {
+    pub project: String,
+    pub environment: String,
+    pub environment_type: EnvironmentType,
+    pub refname: Option<String>,
+    pub to: Oid,
+    pub base: Base,
+    pub state: DeployState,
+    pub status: RangeStatus,
+    pub max_commits: Option<usize>,
+    pub commits: Vec<CommitSummary>,
+    pub issues: Vec<IssueCommits>,
+    pub requests: Vec<PlannedRequest>,
+    /// Warnings worth showing with the plan (no base found, an action not yet supported).
+    pub notes: Vec<String>,
+}
+
+/// Keys in first-appearance order, each with the commits that mention it.
+#[derive(Default)]
+pub struct KeyIndex {
+    order: Vec<IssueCommits>,
+    position: HashMap<IssueKey, usize>,
+}
+
+impl KeyIndex {
+    pub fn add(&mut self, key: IssueKey, commit: Option<Oid>) {
+        let index = *self.position.entry(key.clone()).or_insert_with(|| {
+            self.order.push(IssueCommits {
+                key,
+                commits: Vec::new(),
+            });
+            self.order.len() - 1
+        });
+        if let Some(commit) = commit {
+            let commits = &mut self.order[index].commits;
+            let id = commit.to_string();
+            if commits.last() != Some(&id) {
+                commits.push(id);
+            }
+        }
+    }
+
+    /// Keys of a branch name, then of each commit (oldest first): SPEC 5's order.
+    pub fn build(rules: &KeyRules, branch: Option<&str>, commits: &[range::WalkedCommit]) -> Self {
+        let mut index = KeyIndex::default();
+        if let Some(branch) = branch {
+            for key in rules.extract_branch(branch) {
+                index.add(key, None);
+            }
+        }
+        for commit in commits {
+            rules.for_each_key(&commit.message, |key| index.add(key, Some(commit.id)));
+        }
+        index
+    }
+
+    pub fn contains(&self, key: &IssueKey) -> bool {
+        self.position.contains_key(key)
+    }
+
+    pub fn into_vec(self) -> Vec<IssueCommits> {
+        self.order
+    }
+}
+
+/// Plans one deploy: its range, its keys, and the requests it will send.
+pub fn plan_deploy(
+    repo: &Repo,
+    target: &DeployTarget<'_>,
+    progress: &mut dyn FnMut(usize),
+) -> Result<Deploy> {
+    let project = target.project;
+    let mut notes = Vec::new();
+    let (base, rollback_from) = choose_base(repo, target, &mut notes)?;
+    let resolved = match rollback_from {
+        // The commits that left: reachable from the last deploy, not from `to`.
+        Some(last) => {
+            let leaving = Base {
+                exclude: vec![target.to],
+                source: base.source.clone(),
+            };
+            range::resolve(repo, last, leaving, target.walk, progress)?
+        }
+        None => range::resolve(repo, target.to, base.clone(), target.walk, progress)?,
+    };
+    let mut deploy = Deploy {
+        project: project.name().to_owned(),
+        environment: target.environment.name.clone(),
+        environment_type: target.environment.kind,
+        refname: target.refname.clone(),
+        to: target.to,
+        base,
+        state: if rollback_from.is_some() {
+            DeployState::RolledBack
+        } else {
+            target.state
+        },
+        status: if rollback_from.is_some() {
+            RangeStatus::RolledBack
+        } else {
+            RangeStatus::Deployed
+        },
+        max_commits: target.walk.max_commits,
+        commits: Vec::new(),
+        issues: Vec::new(),
+        requests: Vec::new(),
+        notes,
+    };
+    let range = match resolved {
+        Resolved::Range(range) => range,
+        Resolved::TooLarge { limit, .. } => {
+            deploy.status = RangeStatus::TooLarge;
+            deploy.notes.push(format!(
+                "the range has more than {limit} commits (max_commits), so nothing will be written: \
+                 this is usually the first push of an existing history or a wrong base; \
+                 give a base with --from, or raise the limit with --max-commits"
+            ));
+            return Ok(deploy);
+        }
+    };
+    let commits = owned_commits(repo, project, range)?;
+    let rules = KeyRules::new(&project.key_rules_spec())
+        .map_err(|e| Error::usage(format!("project '{}': {e}", project.name())))?;
+    let branch = target
+        .refname
+        .as_deref()
+        .filter(|r| r.starts_with("refs/heads/"));
+    let shipped = without_reverted_pairs(&commits);
+    let index = KeyIndex::build(&rules, branch, &shipped);
+    let dropped = reverted_only_keys(&rules, &commits, &index);
+    if !dropped.is_empty() {
+        deploy.notes.push(format!(
+            "{} {} mentioned only by commits reverted within this range, so nothing of {} is deployed: {}",
+            dropped.len(),
+            if dropped.len() == 1 { "key is" } else { "keys are" },
+            if dropped.len() == 1 { "it" } else { "them" },
+            dropped.iter().map(IssueKey::as_str).collect::<Vec<_>>().join(", ")
+        ));
+    }
+    deploy.issues = index.into_vec();
+    deploy.commits = commits
+        .iter()
+        .map(|c| CommitSummary {
+            id: c.id.to_string(),
+            subject: repo::subject(&c.message),
+        })
+        .collect();
+    plan_requests(target, &mut deploy, &commits)?;
+    Ok(deploy)
+}
+
+/// Splits off the commits that cancel out within the range: a commit and its revert
+/// (`This reverts commit <sha>.`, git's own revert message) ship nothing, so their keys must
+/// not be reported as deployed (peer complaint: atlassian/github-for-jira#1169). Newest first,
+/// so a revert of a revert brings the original back.
+fn without_reverted_pairs(commits: &[range::WalkedCommit]) -> Vec<range::WalkedCommit> {
+    let in_range: HashMap<Oid, usize> =
+        commits.iter().enumerate().map(|(i, c)| (c.id, i)).collect();
+    let mut cancelled = vec![false; commits.len()];
+    for (i, commit) in commits.iter().enumerate().rev() {
+        if cancelled[i] {
+            continue;
+        }
+        if let Some(&j) = reverted_commit(&commit.message).and_then(|id| in_range.get(&id)) {
+            if j < i && !cancelled[j] {
+                cancelled[i] = true;
+                cancelled[j] = true;
+            }
+        }
+    }
+    commits
+        .iter()
+        .zip(cancelled)
+        .filter(|(_, cancelled)| !cancelled)
+        .map(|(commit, _)| commit.clone())
+        .collect()
+}
+
+/// The commit named by git's revert message, `This reverts commit <40 hex>`.
+fn reverted_commit(message: &[u8]) -> Option<Oid> {
+    const MARK: &[u8] = b"This reverts commit ";
+    let at = message.windows(MARK.len()).position(|w| w == MARK)? + MARK.len();
+    let hex = message.get(at..at + 40)?;
+    Oid::from_str(std::str::from_utf8(hex).ok()?).ok()
+}
+
+/// Keys that only reverted pairs mention (reported in a note, not linked).
+fn reverted_only_keys(
+    rules: &KeyRules,
+    all: &[range::WalkedCommit],
+    kept: &KeyIndex,
+) -> Vec<IssueKey> {
+    let mut dropped: Vec<IssueKey> = Vec::new();
+    for commit in all {
+        rules.for_each_key(&commit.message, |key| {
+            if !kept.contains(&key) && !dropped.contains(&key) {
+                dropped.push(key);
+            }
+        });
+    }
+    dropped
+}
+
+/// Monorepo: a project with `paths:` takes only the commits that change a matching path
+/// relative to their first parent (a merge counts when it brings such a change).
+fn owned_commits(
+    repo: &Repo,
+    project: &Project,
+    range: CommitRange,
+) -> Result<Vec<range::WalkedCommit>> {
+    if !project.has_paths() {
+        return Ok(range.commits);
+    }
+    let mut owned = Vec::new();
+    for commit in range.commits {
+        let paths = repo.changed_paths(commit.id)?;
+        if paths.iter().any(|p| project.owns_path(p)) {
+            owned.push(commit);
+        }
+    }
+    Ok(owned)
+}
+
+fn choose_base(
+    repo: &Repo,
+    target: &DeployTarget<'_>,
+    notes: &mut Vec<String>,
+) -> Result<(Base, Option<Oid>), GitError> {
+    match &target.base {
+        BaseRule::Revision(rev) => Ok((
+            Base {
+                exclude: vec![repo.resolve(rev)?],
+                source: BaseSource::Given(rev.clone()),
+            },
+            None,
+        )),
+        BaseRule::OtherRefs => Ok((
+            range::other_refs_base(repo, target.refname.as_deref())?,
+            None,
+        )),
+        BaseRule::LastTag => match last_tag(repo, target)? {
+            Some(base) => Ok((base, None)),
+            None => {
+                notes.push("no earlier tag matches this environment, so the range is only the deployed commit".into());
+                Ok((Base::none(), None))
+            }
+        },
+        BaseRule::Auto => auto_base(repo, target, notes),
+    }
+}
+
+/// SPEC 4: the last recorded deploy if it is an ancestor of `to` (or a rollback when `to` is
+/// its ancestor); for a tag, the previous matching tag; otherwise `to` alone, with a note.
+fn auto_base(
+    repo: &Repo,
+    target: &DeployTarget<'_>,
+    notes: &mut Vec<String>,
+) -> Result<(Base, Option<Oid>), GitError> {
+    let record = format!(
+        "refs/deploylink/{}/{}",
+        target.project.name(),
+        target.environment.name
+    );
+    if let Ok(last) = repo.resolve(&record) {
+        let source = BaseSource::LastDeploy(record.clone());
+        if repo.is_ancestor(last, target.to)? {
+            return Ok((
+                Base {
+                    exclude: vec![last],
+                    source,
+                },
+                None,
+            ));
+        }
+        if repo.is_ancestor(target.to, last)? {
+            return Ok((
+                Base {
+                    exclude: vec![target.to],
+                    source,
+                },
+                Some(last),
+            ));
+        }
+    }
+    if target
+        .refname
+        .as_deref()
+        .is_some_and(|r| r.starts_with("refs/tags/"))
+    {
+        if let Some(base) = last_tag(repo, target)? {
+            return Ok((base, None));
+        }
+    }
+    notes.push(
+        "no base found (no recorded deploy, no earlier tag): the range is only the deployed commit; \
+         give one with --from REV, --from last-tag or --from other-refs"
+            .into(),
+    );
+    Ok((Base::none(), None))
+}
+
+fn last_tag(repo: &Repo, target: &DeployTarget<'_>) -> Result<Option<Base>, GitError> {
+    let environment = target.environment;
+    let has_tag_patterns = environment
+        .refs()
+        .iter()
+        .any(|r| r.starts_with("refs/tags/"));
+    let matches = |name: &str| !has_tag_patterns || environment.matches_ref(name);
+    range::last_tag_base(repo, target.to, &matches)
+}
+
+/// The remote-link requests (SPEC 6.1), one per issue.
+fn plan_requests(
+    target: &DeployTarget<'_>,
+    deploy: &mut Deploy,
+    commits: &[range::WalkedCommit],
+) -> Result<()> {
+    let project = target.project;
+    for action in project.actions() {
+        if *action != Action::RemoteLink {
+            deploy.notes.push(format!(
+                "action '{}' is not planned by this version of deploylink; only remote-link is",
+                action.as_str()
+            ));
+        }
+    }
+    if !project.actions().contains(&Action::RemoteLink) || deploy.issues.is_empty() {
+        return Ok(());
+    }
+    let tracker = project.tracker()?;
+    let subjects: HashMap<String, String> = commits
+        .iter()
+        .map(|c| (c.id.to_string(), repo::subject(&c.message)))
+        .collect();
+    let value = |p: Placeholder| placeholder_value(target, deploy, p);
+    let title = remote_link::truncate(&project.link_title().render(&value), remote_link::TEXT_MAX);
+    let url = link_url(target, deploy, project)?;
+    let global_id = remote_link::global_id(
+        target.repo_name,
+        project.name(),
+        &deploy.environment,
+        &deploy.to.to_string(),
+    );
+    for issue in &deploy.issues {
+        let summary: Vec<&str> = issue
+            .commits
+            .iter()
+            .filter_map(|id| subjects.get(id).map(String::as_str))
+            .collect();
+        let body = RemoteLinkRequest {
+            global_id: global_id.clone(),
+            application: Application {
+                kind: "deploylink".into(),
+                name: "deploylink".into(),
+            },
+            relationship: "deployed in".into(),
+            object: RemoteObject {
+                url: url.clone(),
+                title: title.clone(),
+                summary: remote_link::truncate(&summary.join("; "), remote_link::TEXT_MAX),
+                icon: Icon {
+                    url_16x16: None,
+                    title: format!("Deployment to {}", deploy.environment),
+                },
+                status: Status {
+                    resolved: deploy.state == DeployState::Successful,
+                },
+            },
+        };
+        deploy.requests.push(PlannedRequest {
+            tracker: tracker.name.clone(),
+            key: issue.key.clone(),
+            method: "POST",
+            url: remote_link_url(tracker, &issue.key),
+            body,
+        });
+    }
+    Ok(())
+}
+
+pub fn remote_link_url(tracker: &Tracker, key: &IssueKey) -> String {
+    format!(
+        "{}/rest/api/{}/issue/{}/remotelink",
+        tracker.url,
+        tracker.kind.rest_api_version(),
+        key
+    )
+}
+
+/// `link.url`, or when it renders empty (`{run_url}` outside CI) the commit page under
+/// `repo_url`; a link needs a URL, so with neither the plan fails with a hint.
+fn link_url(target: &DeployTarget<'_>, deploy: &Deploy, project: &Project) -> Result<String> {
+    let value = |p: Placeholder| placeholder_value(target, deploy, p);
+    let url = project.link_url().render(&value);
+    if !url.trim().is_empty() {
+        return Ok(url);
+    }
+    match target.repo_url {
+        Some(repo_url) => Ok(format!("{}/commit/{}", repo_url.trim_end_matches('/'), deploy.to)),
+        None => Err(Error::usage(format!(
+            "project '{}': link.url (\"{}\") is empty for this deploy, and the repository's web URL is unknown\n  \
+             hint: set `repo_url:` in .deploylink.yml, give a remote named origin with an https URL, \
+             or set link.url to a URL that does not depend on CI",
+            project.name(),
+            project.link_url().as_str()
+        ))),
+    }
+}
+
+fn placeholder_value(target: &DeployTarget<'_>, deploy: &Deploy, p: Placeholder) -> Option<String> {
+    let refname = target.refname.as_deref();
+    match p {
+        Placeholder::Project => Some(deploy.project.clone()),
+        Placeholder::Environment => Some(deploy.environment.clone()),
+        Placeholder::Repo => Some(target.repo_name.to_owned()),
+        Placeholder::RepoUrl => target.repo_url.map(str::to_owned),
+        Placeholder::Ref => refname.map(str::to_owned),
+        Placeholder::Branch => refname
+            .and_then(|r| r.strip_prefix("refs/heads/"))
+            .map(str::to_owned),
+        Placeholder::Tag => refname
+            .and_then(|r| r.strip_prefix("refs/tags/"))
+            .map(str::to_owned),
+        Placeholder::From => deploy.base.from().map(|id| id.to_string()),
+        Placeholder::To => Some(deploy.to.to_string()),
+        Placeholder::ShortSha => Some(deploy.to.to_string()[..7].to_owned()),
+        Placeholder::RunUrl => target.run.url.clone(),
+        Placeholder::RunId => target.run.id.clone(),
+        Placeholder::State => Some(deploy.state.as_str().to_owned()),
+    }
+}
