@@ -521,3 +521,44 @@ projects:
     assert_eq!(keys_of("web"), ["WEB-1", "OPS-4"]);
     assert_eq!(keys_of("api"), ["API-1", "OPS-4"]);
 }
+
+#[test]
+fn non_utf8_and_multi_megabyte_messages_do_not_break_keys_or_plan() {
+    let f = fixture();
+    let latin1 = b"WEB-5 caf\xe9 cr\xe8me\n\nOPS-6 in the body\n";
+    let a = f.repo.commit_raw(Some(&f.v2), latin1, 1_700_001_000);
+    let mut huge = b"WEB-7 huge subject\n\n".to_vec();
+    huge.extend(std::iter::repeat_n(b"lorem ipsum ".as_slice(), 400_000).flatten());
+    huge.extend_from_slice(b"\nand finally WEB-8\n");
+    let b = f.repo.commit_raw(Some(&a), &huge, 1_700_002_000);
+    let repo = f.repo.path().to_str().unwrap();
+    let output = run(&["keys", "--repo", repo, "--from", &f.v2, "--to", &b], &[]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert_eq!(stdout(&output), "WEB-5\nOPS-6\nWEB-7\nWEB-8\n");
+    // These raw commits have an empty tree, so the project file comes from --config.
+    let config = f.repo.path().join(".git/project.yml");
+    std::fs::write(&config, PROJECT_FILE).unwrap();
+    let config = config.to_str().unwrap();
+    let output = f.plan(&[
+        "--config",
+        config,
+        "--to",
+        &b,
+        "--from",
+        &f.v2,
+        "--environment",
+        "production",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let plan: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let summary = plan["deploys"][0]["requests"][0]["body"]["object"]["summary"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(
+        summary, "WEB-5 caf\u{fffd} cr\u{fffd}me",
+        "lossy subject, never a panic"
+    );
+}

@@ -414,11 +414,11 @@ fn non_utf8_and_huge_messages_are_read_whole() {
     let base = repo.commit("base");
     let mut latin1 = b"WEB-1 caf\xe9 cr\xe8me\n\nbody ".to_vec();
     latin1.extend_from_slice(b"OPS-2\n");
-    let a = repo.commit_message(&latin1);
+    let a = repo.commit_raw(Some(&base), &latin1, 1_700_000_100);
     let mut huge = b"WEB-3 huge\n\n".to_vec();
     huge.extend(std::iter::repeat_n(b"lorem ipsum dolor sit amet ".as_slice(), 150_000).flatten());
     huge.extend_from_slice(b"\nends with WEB-4\n");
-    let b = repo.commit_message(&huge);
+    let b = repo.commit_raw(Some(&a), &huge, 1_700_000_200);
     let Resolved::Range(r) = walk(&repo, &b, &[&base], WalkOptions::default()).unwrap() else {
         panic!()
     };

@@ -126,6 +126,27 @@ impl TestRepo {
         id
     }
 
+    /// A commit object written byte for byte (git commit would re-encode a non-UTF-8
+    /// message as if it were Latin-1), with the given parent, dated `time`.
+    pub fn commit_raw(&self, parent: Option<&str>, message: &[u8], time: i64) -> String {
+        let mut object = format!("tree {EMPTY_TREE}\n").into_bytes();
+        if let Some(parent) = parent {
+            object.extend_from_slice(format!("parent {parent}\n").as_bytes());
+        }
+        object.extend_from_slice(format!("author A <a@example.com> {time} +0000\ncommitter C <c@example.com> {time} +0000\n\n").as_bytes());
+        object.extend_from_slice(message);
+        let output = self.git_output(
+            &["hash-object", "-t", "commit", "-w", "--stdin"],
+            Some(&object),
+        );
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8_lossy(&output.stdout).trim().to_owned()
+    }
+
     fn tick(&self) {
         self.time.set(self.time.get() + 60);
     }
