@@ -10,8 +10,9 @@ use git2::Oid;
 use crate::cli::{Cli, Command, ConfigCommand, KeysArgs, PlanArgs};
 use crate::config::{self, Config, ConfigError, Source, TrustMode};
 use crate::error::{Error, Result};
+use crate::issues::{CommitFacts, IssueCommits, KeyIndex};
 use crate::keys::{KeyRules, KeyRulesSpec};
-use crate::plan::{self, BaseRule, Deploy, DeployTarget, KeyIndex, RunInfo};
+use crate::plan::{self, BaseRule, Deploy, DeployTarget, RunInfo};
 use crate::range::{self, Base, ParentMode, Resolved, WalkOptions};
 use crate::repo::Repo;
 use crate::report::{self, Format};
@@ -111,32 +112,32 @@ fn keys(global: &crate::cli::GlobalArgs, args: &KeysArgs, out: &mut dyn Write) -
         max_commits: None,
     };
     let mut progress = progress_reporter();
-    let Resolved::Range(range) = range::resolve(&repo, to, base, options, &mut progress)? else {
+    let facts = |_: Oid, message: &[u8]| CommitFacts::keys_only(&rules, message);
+    let Resolved::Range(range) = range::resolve(&repo, to, base, options, &mut progress, &facts)?
+    else {
         return Err(Error::usage(
             "internal: an unlimited walk reported a size limit",
         ));
     };
-    let mut index = KeyIndex::default();
-    let branch = refname.as_deref().filter(|r| r.starts_with("refs/heads/"));
-    for rules in &rules {
-        if let Some(branch) = branch {
-            for key in rules.extract_branch(branch) {
-                index.add(key, None);
-            }
-        }
-    }
-    for commit in &range.commits {
-        for rules in &rules {
-            rules.for_each_key(&commit.message, |key| index.add(key, Some(commit.id)));
-        }
-    }
+    let branch_keys: Vec<_> = refname
+        .as_deref()
+        .filter(|r| r.starts_with("refs/heads/"))
+        .map(|branch| {
+            rules
+                .iter()
+                .flat_map(|r| r.extract_branch(branch))
+                .collect()
+        })
+        .unwrap_or_default();
+    let commits: Vec<_> = range.commits.iter().collect();
+    let index = KeyIndex::build(branch_keys, &commits);
     write_keys(out, global.format, &index.into_vec(), range.commits.len())
 }
 
 fn write_keys(
     out: &mut dyn Write,
     format: Format,
-    issues: &[plan::IssueCommits],
+    issues: &[IssueCommits],
     commits: usize,
 ) -> Result<()> {
     match format {

@@ -8,10 +8,13 @@ use serde::Serialize;
 
 use crate::config::{Action, Environment, EnvironmentType, Project, Tracker};
 use crate::error::{Error, Result};
+use crate::issues::{self, CommitFacts, IssueCommits, KeyIndex};
 use crate::jira::remote_link::{self, Application, Icon, RemoteLinkRequest, RemoteObject, Status};
 use crate::keys::{IssueKey, KeyRules};
-use crate::range::{self, Base, BaseSource, CommitRange, GitError, Resolved, WalkOptions};
-use crate::repo::{self, Repo};
+use crate::range::{
+    self, Base, BaseSource, CommitRange, GitError, Resolved, WalkOptions, WalkedCommit,
+};
+use crate::repo::Repo;
 use crate::template::Placeholder;
 
 /// The state a deploy reports (Jira Software's deployment states; `--state`).
@@ -105,13 +108,6 @@ pub struct CommitSummary {
     pub subject: String,
 }
 
-/// One issue and the commits of the range that mention it (empty when only the branch does).
-#[derive(Clone, Debug, Serialize)]
-pub struct IssueCommits {
-    pub key: IssueKey,
-    pub commits: Vec<String>,
-}
-
 /// One HTTP request a deploy will send.
 #[derive(Clone, Debug, Serialize)]
 pub struct PlannedRequest {
@@ -141,54 +137,6 @@ pub struct Deploy {
     pub notes: Vec<String>,
 }
 
-/// Keys in first-appearance order, each with the commits that mention it.
-#[derive(Default)]
-pub struct KeyIndex {
-    order: Vec<IssueCommits>,
-    position: HashMap<IssueKey, usize>,
-}
-
-impl KeyIndex {
-    pub fn add(&mut self, key: IssueKey, commit: Option<Oid>) {
-        let index = *self.position.entry(key.clone()).or_insert_with(|| {
-            self.order.push(IssueCommits {
-                key,
-                commits: Vec::new(),
-            });
-            self.order.len() - 1
-        });
-        if let Some(commit) = commit {
-            let commits = &mut self.order[index].commits;
-            let id = commit.to_string();
-            if commits.last() != Some(&id) {
-                commits.push(id);
-            }
-        }
-    }
-
-    /// Keys of a branch name, then of each commit (oldest first): SPEC 5's order.
-    pub fn build(rules: &KeyRules, branch: Option<&str>, commits: &[range::WalkedCommit]) -> Self {
-        let mut index = KeyIndex::default();
-        if let Some(branch) = branch {
-            for key in rules.extract_branch(branch) {
-                index.add(key, None);
-            }
-        }
-        for commit in commits {
-            rules.for_each_key(&commit.message, |key| index.add(key, Some(commit.id)));
-        }
-        index
-    }
-
-    pub fn contains(&self, key: &IssueKey) -> bool {
-        self.position.contains_key(key)
-    }
-
-    pub fn into_vec(self) -> Vec<IssueCommits> {
-        self.order
-    }
-}
-
 /// Plans one deploy: its range, its keys, and the requests it will send.
 pub fn plan_deploy(
     repo: &Repo,
@@ -198,6 +146,9 @@ pub fn plan_deploy(
     let project = target.project;
     let mut notes = Vec::new();
     let (base, rollback_from) = choose_base(repo, target, &mut notes)?;
+    let rules = [KeyRules::new(&project.key_rules_spec())
+        .map_err(|e| Error::usage(format!("project '{}': {e}", project.name())))?];
+    let facts = |_: Oid, message: &[u8]| CommitFacts::read(&rules, message);
     let resolved = match rollback_from {
         // The commits that left: reachable from the last deploy, not from `to`.
         Some(last) => {
@@ -205,9 +156,9 @@ pub fn plan_deploy(
                 exclude: vec![target.to],
                 source: base.source.clone(),
             };
-            range::resolve(repo, last, leaving, target.walk, progress)?
+            range::resolve(repo, last, leaving, target.walk, progress, &facts)?
         }
-        None => range::resolve(repo, target.to, base.clone(), target.walk, progress)?,
+        None => range::resolve(repo, target.to, base.clone(), target.walk, progress, &facts)?,
     };
     let mut deploy = Deploy {
         project: project.name().to_owned(),
@@ -245,15 +196,14 @@ pub fn plan_deploy(
         }
     };
     let commits = owned_commits(repo, project, range)?;
-    let rules = KeyRules::new(&project.key_rules_spec())
-        .map_err(|e| Error::usage(format!("project '{}': {e}", project.name())))?;
-    let branch = target
+    let branch_keys = target
         .refname
         .as_deref()
-        .filter(|r| r.starts_with("refs/heads/"));
-    let shipped = without_reverted_pairs(&commits);
-    let index = KeyIndex::build(&rules, branch, &shipped);
-    let dropped = reverted_only_keys(&rules, &commits, &index);
+        .filter(|r| r.starts_with("refs/heads/"))
+        .map(|branch| rules[0].extract_branch(branch))
+        .unwrap_or_default();
+    let (shipped, dropped) = issues::without_reverted_pairs(&commits);
+    let index = KeyIndex::build(branch_keys, &shipped);
     if !dropped.is_empty() {
         deploy.notes.push(format!(
             "{} {} mentioned only by commits reverted within this range, so nothing of {} is deployed: {}",
@@ -268,63 +218,11 @@ pub fn plan_deploy(
         .iter()
         .map(|c| CommitSummary {
             id: c.id.to_string(),
-            subject: repo::subject(&c.message),
+            subject: c.digest.subject.clone(),
         })
         .collect();
     plan_requests(target, &mut deploy, &commits)?;
     Ok(deploy)
-}
-
-/// Splits off the commits that cancel out within the range: a commit and its revert
-/// (`This reverts commit <sha>.`, git's own revert message) ship nothing, so their keys must
-/// not be reported as deployed (peer complaint: atlassian/github-for-jira#1169). Newest first,
-/// so a revert of a revert brings the original back.
-fn without_reverted_pairs(commits: &[range::WalkedCommit]) -> Vec<range::WalkedCommit> {
-    let in_range: HashMap<Oid, usize> =
-        commits.iter().enumerate().map(|(i, c)| (c.id, i)).collect();
-    let mut cancelled = vec![false; commits.len()];
-    for (i, commit) in commits.iter().enumerate().rev() {
-        if cancelled[i] {
-            continue;
-        }
-        if let Some(&j) = reverted_commit(&commit.message).and_then(|id| in_range.get(&id)) {
-            if j < i && !cancelled[j] {
-                cancelled[i] = true;
-                cancelled[j] = true;
-            }
-        }
-    }
-    commits
-        .iter()
-        .zip(cancelled)
-        .filter(|(_, cancelled)| !cancelled)
-        .map(|(commit, _)| commit.clone())
-        .collect()
-}
-
-/// The commit named by git's revert message, `This reverts commit <40 hex>`.
-fn reverted_commit(message: &[u8]) -> Option<Oid> {
-    const MARK: &[u8] = b"This reverts commit ";
-    let at = message.windows(MARK.len()).position(|w| w == MARK)? + MARK.len();
-    let hex = message.get(at..at + 40)?;
-    Oid::from_str(std::str::from_utf8(hex).ok()?).ok()
-}
-
-/// Keys that only reverted pairs mention (reported in a note, not linked).
-fn reverted_only_keys(
-    rules: &KeyRules,
-    all: &[range::WalkedCommit],
-    kept: &KeyIndex,
-) -> Vec<IssueKey> {
-    let mut dropped: Vec<IssueKey> = Vec::new();
-    for commit in all {
-        rules.for_each_key(&commit.message, |key| {
-            if !kept.contains(&key) && !dropped.contains(&key) {
-                dropped.push(key);
-            }
-        });
-    }
-    dropped
 }
 
 /// Monorepo: a project with `paths:` takes only the commits that change a matching path
@@ -332,8 +230,8 @@ fn reverted_only_keys(
 fn owned_commits(
     repo: &Repo,
     project: &Project,
-    range: CommitRange,
-) -> Result<Vec<range::WalkedCommit>> {
+    range: CommitRange<CommitFacts>,
+) -> Result<Vec<WalkedCommit<CommitFacts>>> {
     if !project.has_paths() {
         return Ok(range.commits);
     }
@@ -439,7 +337,7 @@ fn last_tag(repo: &Repo, target: &DeployTarget<'_>) -> Result<Option<Base>, GitE
 fn plan_requests(
     target: &DeployTarget<'_>,
     deploy: &mut Deploy,
-    commits: &[range::WalkedCommit],
+    commits: &[WalkedCommit<CommitFacts>],
 ) -> Result<()> {
     let project = target.project;
     for action in project.actions() {
@@ -456,7 +354,7 @@ fn plan_requests(
     let tracker = project.tracker()?;
     let subjects: HashMap<String, String> = commits
         .iter()
-        .map(|c| (c.id.to_string(), repo::subject(&c.message)))
+        .map(|c| (c.id.to_string(), c.digest.subject.clone()))
         .collect();
     let value = |p: Placeholder| placeholder_value(target, deploy, p);
     let title = remote_link::truncate(&project.link_title().render(&value), remote_link::TEXT_MAX);

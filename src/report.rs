@@ -9,7 +9,8 @@ use std::fmt::Write as _;
 use anstyle::{AnsiColor, Style};
 use serde_json::{json, Value};
 
-use crate::plan::{Deploy, IssueCommits, RangeStatus};
+use crate::issues::IssueCommits;
+use crate::plan::{Deploy, RangeStatus};
 
 const KEY: Style = AnsiColor::Cyan.on_default().bold();
 const DIM: Style = Style::new().dimmed();

@@ -7,6 +7,11 @@ use deploylink::repo::Repo;
 use git2::Oid;
 use support::TestRepo;
 
+/// The digest the tests keep: the whole message.
+fn message(_: Oid, message: &[u8]) -> Vec<u8> {
+    message.to_vec()
+}
+
 fn oid(s: &str) -> Oid {
     Oid::from_str(s).unwrap()
 }
@@ -16,17 +21,17 @@ fn walk(
     to: &str,
     exclude: &[&str],
     options: WalkOptions,
-) -> Result<Resolved, GitError> {
+) -> Result<Resolved<Vec<u8>>, GitError> {
     let opened = Repo::open(Some(repo.path())).unwrap();
     let base = Base {
         exclude: exclude.iter().map(|s| oid(s)).collect(),
         source: BaseSource::Given("test".into()),
     };
-    range::resolve(&opened, oid(to), base, options, &mut |_| {})
+    range::resolve(&opened, oid(to), base, options, &mut |_| {}, &message)
 }
 
 /// The ids of a range, newest first, as `git rev-list` prints them.
-fn ids(resolved: Resolved) -> Vec<String> {
+fn ids(resolved: Resolved<Vec<u8>>) -> Vec<String> {
     match resolved {
         Resolved::Range(range) => range
             .commits
@@ -117,6 +122,8 @@ fn force_push_excludes_commits_only_in_the_old_history() {
 fn new_ref_excludes_commits_reachable_from_other_refs() {
     let repo = TestRepo::new();
     repo.commit("base");
+    let old = repo.commit("an annotated tag points here");
+    repo.git(&["tag", "-a", "-m", "release", "v0", &old]);
     repo.commit("main work");
     repo.git(&["branch", "other"]);
     repo.git(&["checkout", "-q", "-b", "feature"]);
@@ -124,29 +131,51 @@ fn new_ref_excludes_commits_reachable_from_other_refs() {
     let f2 = repo.commit("WEB-7 two");
     repo.git(&["checkout", "-q", "main"]);
     repo.git(&["tag", "v1"]);
-    let opened = Repo::open(Some(repo.path())).unwrap();
-    let base = range::other_refs_base(&opened, Some("refs/heads/feature")).unwrap();
-    assert!(
-        matches!(base.source, BaseSource::OtherRefs { refs: 3 }),
-        "{:?}",
-        base.source
-    );
-    let Resolved::Range(r) =
-        range::resolve(&opened, oid(&f2), base, WalkOptions::default(), &mut |_| {}).unwrap()
-    else {
-        panic!()
-    };
-    let got: Vec<String> = r.commits.iter().map(|c| c.id.to_string()).collect();
-    assert_eq!(got, vec![f1, f2.clone()]);
-    let mut expected = repo.rev_list(&[
-        &f2,
-        "--not",
-        "--exclude=HEAD",
-        "--exclude=refs/heads/feature",
-        "--all",
-    ]);
-    expected.reverse();
-    assert_eq!(got, expected);
+    // Loose refs first, then packed-refs (where annotated tags carry their peeled id).
+    for packed in [false, true] {
+        if packed {
+            repo.git(&["pack-refs", "--all"]);
+        }
+        let opened = Repo::open(Some(repo.path())).unwrap();
+        let refs = opened.refs().unwrap();
+        let v0 = refs
+            .iter()
+            .find(|(name, _)| name == "refs/tags/v0")
+            .unwrap();
+        assert_eq!(
+            v0.1.to_string(),
+            old,
+            "annotated tag peeled to its commit (packed: {packed})"
+        );
+        let base = range::other_refs_base(&opened, Some("refs/heads/feature")).unwrap();
+        assert!(
+            matches!(base.source, BaseSource::OtherRefs { refs: 4 }),
+            "{:?}",
+            base.source
+        );
+        let Resolved::Range(r) = range::resolve(
+            &opened,
+            oid(&f2),
+            base,
+            WalkOptions::default(),
+            &mut |_| {},
+            &message,
+        )
+        .unwrap() else {
+            panic!()
+        };
+        let got: Vec<String> = r.commits.iter().map(|c| c.id.to_string()).collect();
+        assert_eq!(got, vec![f1.clone(), f2.clone()]);
+        let mut expected = repo.rev_list(&[
+            &f2,
+            "--not",
+            "--exclude=HEAD",
+            "--exclude=refs/heads/feature",
+            "--all",
+        ]);
+        expected.reverse();
+        assert_eq!(got, expected);
+    }
 }
 
 #[test]
@@ -179,60 +208,178 @@ fn new_branch_range_does_not_walk_the_whole_history() {
     let opened = Repo::open(Some(repo.path())).unwrap();
     let base = range::other_refs_base(&opened, Some("refs/heads/feature")).unwrap();
     let mut read = 0;
-    let Resolved::Range(r) =
-        range::resolve(&opened, oid(&b3), base, WalkOptions::default(), &mut |n| {
-            read = n
-        })
-        .unwrap()
-    else {
+    let Resolved::Range(r) = range::resolve(
+        &opened,
+        oid(&b3),
+        base,
+        WalkOptions::default(),
+        &mut |n| read = n,
+        &message,
+    )
+    .unwrap() else {
         panic!()
     };
     assert_eq!(r.commits.len(), 3);
     assert!(read < 20, "read {read} commits for a 3-commit branch");
 }
 
+/// How the objects are stored: each case takes a different read path.
+#[derive(Debug, Clone, Copy)]
+enum Storage {
+    /// Loose objects: libgit2 reads them.
+    Loose,
+    /// One pack, commits stored whole or as deltas: src/pack.rs, with libgit2 for deltas.
+    Packed,
+    /// Packed, plus git's commit-graph: the walk reads no commit, messages are read after.
+    PackedWithGraph,
+}
+
+fn store(repo: &TestRepo, storage: Storage) {
+    match storage {
+        Storage::Loose => {}
+        Storage::Packed => {
+            repo.git(&["repack", "-q", "-a", "-d", "-f", "--window=50"]);
+        }
+        Storage::PackedWithGraph => {
+            repo.git(&["repack", "-q", "-a", "-d", "-f", "--window=50"]);
+            repo.git(&["commit-graph", "write", "--reachable"]);
+        }
+    }
+}
+
 #[test]
 fn skewed_dates_and_random_histories_match_git() {
     // Random DAGs with merges and committer dates that go backwards: the walk's early stop
     // must never change the answer. git rev-list is the oracle.
-    let repo = TestRepo::bare();
-    let mut seed: u64 = 0x9E37_79B9_7F4A_7C15;
-    let mut next = move |n: u64| {
-        seed ^= seed << 13;
-        seed ^= seed >> 7;
-        seed ^= seed << 17;
-        seed % n
-    };
-    for round in 0..12 {
-        let mut commits: Vec<String> = Vec::new();
-        for i in 0..25 {
-            let mut parents: Vec<String> = Vec::new();
-            if !commits.is_empty() {
-                parents.push(commits[next(commits.len() as u64) as usize].clone());
-                if next(4) == 0 {
-                    let p = commits[next(commits.len() as u64) as usize].clone();
-                    if !parents.contains(&p) {
-                        parents.push(p);
+    for storage in [Storage::Loose, Storage::Packed, Storage::PackedWithGraph] {
+        let repo = TestRepo::bare();
+        let mut seed: u64 = 0x9E37_79B9_7F4A_7C15;
+        let mut next = move |n: u64| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed % n
+        };
+        let mut rounds = Vec::new();
+        for round in 0..12 {
+            let mut commits: Vec<String> = Vec::new();
+            for i in 0..25 {
+                let mut parents: Vec<String> = Vec::new();
+                if !commits.is_empty() {
+                    parents.push(commits[next(commits.len() as u64) as usize].clone());
+                    if next(4) == 0 {
+                        let p = commits[next(commits.len() as u64) as usize].clone();
+                        if !parents.contains(&p) {
+                            parents.push(p);
+                        }
                     }
                 }
+                // Mostly increasing dates, with some going back up to two hours.
+                let skew = (next(5) as i64) * 1800 * (next(3) == 0) as i64;
+                let time = 1_700_000_000 + (i as i64) * 600 - skew;
+                let refs: Vec<&str> = parents.iter().map(String::as_str).collect();
+                commits.push(repo.commit_tree(&refs, &format!("r{round} c{i} WEB-{i}"), time));
             }
-            // Mostly increasing dates, with some going back up to two hours.
-            let time =
-                1_700_000_000 + (i as i64) * 600 - (next(5) as i64) * 1800 * (next(3) == 0) as i64;
-            let refs: Vec<&str> = parents.iter().map(String::as_str).collect();
-            commits.push(repo.commit_tree(&refs, &format!("r{round} c{i}"), time));
+            // Keep every commit reachable, so repack and commit-graph include them all.
+            repo.git(&["update-ref", &format!("refs/heads/r{round}"), &commits[24]]);
+            for (i, c) in commits.iter().enumerate() {
+                repo.git(&["update-ref", &format!("refs/keep/r{round}/{i}"), c]);
+            }
+            rounds.push(commits);
         }
-        for _ in 0..5 {
-            let to = commits[next(25) as usize].clone();
-            let ex1 = commits[next(25) as usize].clone();
-            let ex2 = commits[next(25) as usize].clone();
-            let got = ids(walk(&repo, &to, &[&ex1, &ex2], WalkOptions::default()).unwrap());
-            let mut want = repo.rev_list(&[&to, "--not", &ex1, &ex2]);
-            let mut got_sorted = got.clone();
-            got_sorted.sort();
-            want.sort();
-            assert_eq!(got_sorted, want, "round {round}: {to} --not {ex1} {ex2}");
+        store(&repo, storage);
+        for (round, commits) in rounds.iter().enumerate() {
+            for _ in 0..5 {
+                let to = commits[next(25) as usize].clone();
+                let ex1 = commits[next(25) as usize].clone();
+                let ex2 = commits[next(25) as usize].clone();
+                let resolved = walk(&repo, &to, &[&ex1, &ex2], WalkOptions::default()).unwrap();
+                let Resolved::Range(range) = resolved else {
+                    panic!()
+                };
+                for c in &range.commits {
+                    let expected = repo.git(&["log", "-1", "--format=%B", &c.id.to_string()]);
+                    assert_eq!(
+                        String::from_utf8_lossy(&c.digest).trim(),
+                        expected,
+                        "{storage:?}"
+                    );
+                }
+                let mut got: Vec<String> = range.commits.iter().map(|c| c.id.to_string()).collect();
+                let mut want = repo.rev_list(&[&to, "--not", &ex1, &ex2]);
+                got.sort();
+                want.sort();
+                assert_eq!(
+                    got, want,
+                    "{storage:?} round {round}: {to} --not {ex1} {ex2}"
+                );
+            }
         }
+    }
+}
+
+#[test]
+fn packed_commits_read_the_same_as_git_cat_file() {
+    // Similar messages, so that repack stores some commits as deltas (read through libgit2)
+    // and others whole (read by src/pack.rs); many, so messages are read on several threads.
+    let repo = TestRepo::bare();
+    let mut tip = repo.commit_tree(&[], "root", 1_600_000_000);
+    let mut input = String::new();
+    for i in 1..1200 {
+        let body = format!(
+            "WEB-{i}: change number {i}\n\n{}\nSigned-off-by: A <a@example.com>\n",
+            "detail line\n".repeat(i % 7)
+        );
+        input.push_str(&format!(
+            "commit refs/heads/main\ncommitter C <c@x> {} +0000\ndata {}\n{body}\n",
+            1_600_000_000 + i * 60,
+            body.len()
+        ));
+        if i == 1 {
+            input.push_str(&format!("from {tip}\n"));
+        }
+    }
+    let output = repo.git_output(&["fast-import", "--quiet"], Some(input.as_bytes()));
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    tip = repo.git(&["rev-parse", "refs/heads/main"]);
+    repo.git(&[
+        "repack",
+        "-q",
+        "-a",
+        "-d",
+        "-f",
+        "--window=250",
+        "--depth=50",
+    ]);
+    repo.git(&["commit-graph", "write", "--reachable"]);
+    let root = repo.rev_list(&["--max-parents=0", &tip]).pop().unwrap();
+    let Resolved::Range(range) = walk(&repo, &tip, &[&root], WalkOptions::default()).unwrap()
+    else {
+        panic!()
+    };
+    assert_eq!(range.commits.len(), 1199);
+    let expected = repo.git(&["log", "--format=%H%n%B%x00", &format!("{root}..{tip}")]);
+    let mut by_id = std::collections::HashMap::new();
+    for entry in expected.split('\0') {
+        let entry = entry.trim_start_matches('\n');
+        if let Some((id, message)) = entry.split_once('\n') {
+            by_id.insert(id.to_owned(), message.to_owned());
+        }
+    }
+    for commit in &range.commits {
+        let want = by_id
+            .get(&commit.id.to_string())
+            .expect("commit in git log");
+        assert_eq!(
+            String::from_utf8_lossy(&commit.digest).trim_end(),
+            want.trim_end(),
+            "{}",
+            commit.id
+        );
     }
 }
 
@@ -350,7 +497,15 @@ fn shallow_clone_is_reported_not_truncated() {
         source: BaseSource::None,
     };
     assert!(
-        range::resolve(&opened, head, base, WalkOptions::default(), &mut |_| {}).is_ok(),
+        range::resolve(
+            &opened,
+            head,
+            base,
+            WalkOptions::default(),
+            &mut |_| {},
+            &message
+        )
+        .is_ok(),
         "to alone needs no history"
     );
     let two_back = opened.resolve("HEAD~1").unwrap();
@@ -363,6 +518,7 @@ fn shallow_clone_is_reported_not_truncated() {
         },
         WalkOptions::default(),
         &mut |_| {},
+        &message,
     );
     assert!(ok.is_ok(), "a range inside the clone's history works");
 }
@@ -402,9 +558,16 @@ fn shallow_boundary_inside_the_range_is_an_error() {
         exclude: vec![side],
         source: BaseSource::None,
     };
-    let err = range::resolve(&opened, head, base, WalkOptions::default(), &mut |_| {})
-        .err()
-        .expect("an error");
+    let err = range::resolve(
+        &opened,
+        head,
+        base,
+        WalkOptions::default(),
+        &mut |_| {},
+        &message,
+    )
+    .err()
+    .expect("an error");
     assert!(matches!(err, GitError::ShallowRange { .. }), "{err}");
 }
 
@@ -423,7 +586,7 @@ fn non_utf8_and_huge_messages_are_read_whole() {
         panic!()
     };
     assert_eq!(r.commits[0].id.to_string(), a);
-    assert_eq!(r.commits[0].message, latin1);
-    assert_eq!(r.commits[1].message.len(), huge.len());
+    assert_eq!(r.commits[0].digest, latin1);
+    assert_eq!(r.commits[1].digest.len(), huge.len());
     assert!(huge.len() > 4_000_000);
 }

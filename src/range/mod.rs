@@ -92,17 +92,17 @@ impl Base {
     }
 }
 
-/// The commits a deploy ships, oldest first.
+/// The commits a deploy ships, oldest first, each with the digest of its message.
 #[derive(Clone, Debug)]
-pub struct CommitRange {
+pub struct CommitRange<T> {
     pub to: Oid,
     pub base: Base,
-    pub commits: Vec<WalkedCommit>,
+    pub commits: Vec<WalkedCommit<T>>,
 }
 
 /// The outcome of resolving a range.
-pub enum Resolved {
-    Range(CommitRange),
+pub enum Resolved<T> {
+    Range(CommitRange<T>),
     /// More than `limit` commits (SPEC 4 "Size"): nothing is written.
     TooLarge {
         base: Base,
@@ -117,31 +117,36 @@ pub struct WalkOptions {
     pub max_commits: Option<usize>,
 }
 
-/// Resolves the commits reachable from `to` and not from the base.
+/// Resolves the commits reachable from `to` and not from the base, keeping of each message
+/// only what `digest` makes of it (messages can be megabytes, ranges thousands of commits).
 ///
 /// With no base the range is `to` alone (SPEC 4: "otherwise only `to` itself").
-pub fn resolve(
+pub fn resolve<T, F>(
     repo: &Repo,
     to: Oid,
     base: Base,
     options: WalkOptions,
     progress: &mut dyn FnMut(usize),
-) -> Result<Resolved, GitError> {
+    digest: &F,
+) -> Result<Resolved<T>, GitError>
+where
+    T: Send,
+    F: Fn(Oid, &[u8]) -> T + Sync,
+{
     if base.exclude.is_empty() {
-        let commit = repo.read_commit(to)?;
-        let only = WalkedCommit {
+        let only = repo.with_commit(to, |commit| WalkedCommit {
             id: to,
             parents: commit.parents,
             time: commit.time,
-            message: commit.message,
-        };
+            digest: digest(to, commit.message),
+        })?;
         return Ok(Resolved::Range(CommitRange {
             to,
             base,
             commits: vec![only],
         }));
     }
-    let walk = walk::Walk::new(repo, options.parents, progress);
+    let walk = walk::Walk::new(repo, options.parents, progress, digest);
     match walk.run(&[to], &base.exclude, options.max_commits)? {
         walk::WalkResult::TooLarge { limit } => Ok(Resolved::TooLarge { base, limit }),
         walk::WalkResult::Commits(mut commits) => {
