@@ -65,7 +65,7 @@ struct Node<T> {
 pub struct Walk<'r, T, F> {
     repo: &'r Repo,
     digest: &'r F,
-    nodes: HashMap<Oid, Node<T>, BuildOidHasher>,
+    nodes: Nodes<T>,
     queue: BinaryHeap<(i64, Reverse<u64>, Oid)>,
     sequence: u64,
     included_in_queue: usize,
@@ -87,7 +87,7 @@ where
         Walk {
             repo,
             digest,
-            nodes: HashMap::default(),
+            nodes: Nodes::default(),
             queue: BinaryHeap::new(),
             sequence: 0,
             included_in_queue: 0,
@@ -236,7 +236,7 @@ where
     fn collect(mut self, output: Vec<Oid>) -> Result<Vec<WalkedCommit<T>>, GitError> {
         let kept: Vec<(Oid, Node<T>)> = output
             .into_iter()
-            .filter_map(|id| self.nodes.remove(&id).map(|node| (id, node)))
+            .filter_map(|id| self.nodes.take(&id).map(|node| (id, node)))
             .filter(|(_, node)| !node.excluded)
             .collect();
         let unread: Vec<Oid> = kept
@@ -259,6 +259,57 @@ where
                 })
             })
             .collect()
+    }
+}
+
+/// The commits read so far: in a vector, so that growing the id index moves 24-byte entries
+/// rather than whole nodes.
+struct Nodes<T> {
+    index: HashMap<Oid, usize, BuildOidHasher>,
+    nodes: Vec<Node<T>>,
+}
+
+impl<T> Default for Nodes<T> {
+    fn default() -> Self {
+        Nodes {
+            index: HashMap::default(),
+            nodes: Vec::new(),
+        }
+    }
+}
+
+impl<T> Nodes<T> {
+    fn len(&self) -> usize {
+        self.nodes.len()
+    }
+
+    fn contains_key(&self, id: &Oid) -> bool {
+        self.index.contains_key(id)
+    }
+
+    fn get(&self, id: &Oid) -> Option<&Node<T>> {
+        self.index.get(id).map(|&i| &self.nodes[i])
+    }
+
+    fn get_mut(&mut self, id: &Oid) -> Option<&mut Node<T>> {
+        self.index.get(id).map(|&i| &mut self.nodes[i])
+    }
+
+    fn insert(&mut self, id: Oid, node: Node<T>) {
+        self.index.insert(id, self.nodes.len());
+        self.nodes.push(node);
+    }
+
+    /// Moves a node's contents out, leaving an excluded husk behind.
+    fn take(&mut self, id: &Oid) -> Option<Node<T>> {
+        let node = self.get_mut(id)?;
+        Some(Node {
+            parents: std::mem::take(&mut node.parents),
+            time: node.time,
+            excluded: std::mem::replace(&mut node.excluded, true),
+            queued: false,
+            digest: node.digest.take(),
+        })
     }
 }
 
