@@ -6,9 +6,9 @@ use std::collections::HashMap;
 use git2::Oid;
 use serde::Serialize;
 
+use crate::commit;
 use crate::keys::{IssueKey, KeyRules};
 use crate::range::WalkedCommit;
-use crate::repo;
 
 /// What deploylink keeps of a commit message: computed once, as the commit is read, so a
 /// 20,000-commit range never holds its messages in memory.
@@ -25,7 +25,7 @@ impl CommitFacts {
     /// Reads a message with one or more projects' key rules (their keys merged).
     pub fn read(rules: &[KeyRules], message: &[u8]) -> CommitFacts {
         CommitFacts {
-            subject: repo::subject(message),
+            subject: commit::subject(message),
             keys: keys_of(rules, message),
             reverts: reverted_commit(message),
         }

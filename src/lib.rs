@@ -8,6 +8,7 @@
 
 pub mod cli;
 pub mod command;
+pub mod commit;
 pub mod config;
 pub mod demo;
 pub mod deploy;
