@@ -11,7 +11,7 @@ use crate::cli::{Cli, Command, ConfigCommand, KeysArgs, PlanArgs};
 use crate::config::{self, Config, ConfigError, Source, TrustMode};
 use crate::error::{Error, Result};
 use crate::issues::{CommitFacts, IssueCommits, KeyIndex};
-use crate::keys::{KeyRules, KeyRulesSpec};
+use crate::keys::{KeyRules, KeyRulesError, KeyRulesSpec};
 use crate::plan::{self, BaseRule, Deploy, DeployTarget, RunInfo};
 use crate::range::{self, Base, ParentMode, Resolved, WalkOptions};
 use crate::repo::Repo;
@@ -77,12 +77,16 @@ fn keys(global: &crate::cli::GlobalArgs, args: &KeysArgs, out: &mut dyn Write) -
         case_insensitive: args.case_insensitive,
         ..KeyRulesSpec::default()
     });
+    let flag_rules = match flag_rules {
+        Some(spec) => Some(compile_flag_rules(&spec)?),
+        None => None,
+    };
     if args.stdin {
         let mut text = Vec::new();
         std::io::stdin()
             .read_to_end(&mut text)
             .map_err(|e| Error::io("read stdin", e))?;
-        let rules = compile_rules(&flag_rules.unwrap_or_default())?;
+        let rules = flag_rules.unwrap_or_else(KeyRules::default_rules);
         let mut index = KeyIndex::default();
         rules.for_each_key(&text, |key| index.add(key, None));
         return write_keys(out, global.format, &index.into_vec(), 0);
@@ -90,7 +94,7 @@ fn keys(global: &crate::cli::GlobalArgs, args: &KeysArgs, out: &mut dyn Write) -
     let repo = Repo::open(global.repo.as_deref())?;
     let to = repo.resolve(&args.range.to)?;
     let rules = match flag_rules {
-        Some(spec) => vec![compile_rules(&spec)?],
+        Some(rules) => vec![rules],
         // The project file's key rules when there is one; trackers are not needed here.
         None => match project_source(global, &repo, to)? {
             Some(source) => {
@@ -174,6 +178,21 @@ fn last_tag_or_none(repo: &Repo, to: Oid) -> Result<Base> {
             Ok(Base::none())
         }
     }
+}
+
+/// Rules from `--project` and `--case-insensitive`: errors name the flags, not the file's fields.
+fn compile_flag_rules(spec: &KeyRulesSpec) -> Result<KeyRules> {
+    KeyRules::new(spec).map_err(|e| match e {
+        KeyRulesError::CaseInsensitiveWithoutProjects => Error::usage(
+            "--case-insensitive needs --project: without a project list it would read words \
+             such as `utf-8` or `step-1` as keys\n  hint: add --project KEY for each Jira project, \
+             for example --project KAFKA",
+        ),
+        KeyRulesError::Project { value, problem, .. } => Error::usage(format!(
+            "--project {value} is not a Jira project key: {problem}"
+        )),
+        other => Error::usage(other.to_string()),
+    })
 }
 
 fn compile_rules(spec: &KeyRulesSpec) -> Result<KeyRules> {
