@@ -54,20 +54,50 @@ pub fn write_plan(out: &mut dyn Write, format: Format, deploys: &[Deploy]) -> Re
     }
 }
 
-/// A progress bar on stderr for walks of more than ~1,000 commits, on a terminal only.
-pub fn progress_reporter() -> impl FnMut(usize) {
-    let mut bar: Option<indicatif::ProgressBar> = None;
-    let enabled = std::io::stderr().is_terminal();
-    move |read| {
-        if !enabled || read < 1000 || read % 256 != 0 {
+/// A progress bar on stderr for walks of more than ~1,000 commits, on a terminal only;
+/// cleared when the walk is done (dropped).
+pub struct Progress {
+    enabled: bool,
+    bar: Option<indicatif::ProgressBar>,
+}
+
+impl Progress {
+    pub fn new() -> Progress {
+        Progress {
+            enabled: std::io::stderr().is_terminal(),
+            bar: None,
+        }
+    }
+
+    /// Told the number of commits read so far.
+    pub fn update(&mut self, read: usize) {
+        if !self.enabled || read < 1000 || read % 256 != 0 {
             return;
         }
-        let bar = bar.get_or_insert_with(|| {
+        let bar = self.bar.get_or_insert_with(|| {
             let bar = indicatif::ProgressBar::new_spinner();
-            bar.set_message("commits read");
+            if let Ok(style) =
+                indicatif::ProgressStyle::with_template("{spinner} {human_pos} commits read")
+            {
+                bar.set_style(style);
+            }
             bar
         });
         bar.set_position(read as u64);
+    }
+}
+
+impl Default for Progress {
+    fn default() -> Self {
+        Progress::new()
+    }
+}
+
+impl Drop for Progress {
+    fn drop(&mut self) {
+        if let Some(bar) = self.bar.take() {
+            bar.finish_and_clear();
+        }
     }
 }
 
@@ -115,9 +145,10 @@ fn keys(global: &crate::cli::GlobalArgs, args: &KeysArgs, out: &mut dyn Write) -
         parents: parent_mode(args.range.first_parent),
         max_commits: None,
     };
-    let mut progress = progress_reporter();
+    let mut progress = Progress::new();
     let facts = |_: Oid, message: &[u8]| CommitFacts::keys_only(&rules, message);
-    let Resolved::Range(range) = range::resolve(&repo, to, base, options, &mut progress, &facts)?
+    let mut report = |read| progress.update(read);
+    let Resolved::Range(range) = range::resolve(&repo, to, base, options, &mut report, &facts)?
     else {
         return Err(Error::usage(
             "internal: an unlimited walk reported a size limit",
@@ -296,7 +327,7 @@ pub fn plan(global: &crate::cli::GlobalArgs, repo: &Repo, args: &PlanArgs) -> Re
     let max_commits = args
         .max_commits
         .unwrap_or(usize::try_from(config.max_commits()).unwrap_or(usize::MAX));
-    let mut progress = progress_reporter();
+    let mut progress = Progress::new();
     let mut deploys = Vec::new();
     for (project, environment) in targets {
         let target = DeployTarget {
@@ -314,7 +345,7 @@ pub fn plan(global: &crate::cli::GlobalArgs, repo: &Repo, args: &PlanArgs) -> Re
             state: args.state,
             run: RunInfo::default(),
         };
-        let deploy = plan::plan_deploy(repo, &target, &mut progress)?;
+        let deploy = plan::plan_deploy(repo, &target, &mut |read| progress.update(read))?;
         for note in &deploy.notes {
             log::warn!("{} -> {}: {note}", deploy.project, deploy.environment);
         }

@@ -562,3 +562,52 @@ fn non_utf8_and_multi_megabyte_messages_do_not_break_keys_or_plan() {
         "lossy subject, never a panic"
     );
 }
+
+#[test]
+fn progress_bar_only_on_a_terminal_for_long_ranges() {
+    // 1,500 commits, so the walk passes the ~1,000-commit threshold.
+    let repo = TestRepo::bare();
+    let mut input = String::new();
+    for i in 0..1500 {
+        let message = format!("WEB-{}\n", i + 1);
+        input.push_str(&format!(
+            "commit refs/heads/main\ncommitter C <c@x> {} +0000\ndata {}\n{message}\n",
+            1_600_000_000 + i * 60,
+            message.len()
+        ));
+    }
+    let output = repo.git_output(&["fast-import", "--quiet"], Some(input.as_bytes()));
+    assert!(output.status.success());
+    let root = repo.rev_list(&["--max-parents=0", "main"]).pop().unwrap();
+    let path = repo.path().to_str().unwrap();
+    let piped = run(
+        &["keys", "--repo", path, "--from", &root, "--to", "main"],
+        &[],
+    );
+    assert_eq!(stdout(&piped).lines().count(), 1499);
+    assert_eq!(
+        stderr(&piped),
+        "",
+        "no progress bar when stderr is not a terminal"
+    );
+    // `script` gives the command a terminal (util-linux; .ci/run installs it).
+    let command = format!(
+        "{} keys --repo {path} --from {root} --to main >/dev/null",
+        support::deploylink().display()
+    );
+    let tty = std::process::Command::new("script")
+        .args(["-qec", &command, "/dev/null"])
+        .output()
+        .expect("script (util-linux) is installed");
+    assert!(
+        tty.status.success(),
+        "{}",
+        String::from_utf8_lossy(&tty.stderr)
+    );
+    let screen = String::from_utf8_lossy(&tty.stdout);
+    assert!(screen.contains("commits read"), "{screen:?}");
+    assert!(
+        screen.ends_with("\r\u{1b}[2K"),
+        "the bar is cleared at the end: {screen:?}"
+    );
+}

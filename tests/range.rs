@@ -68,6 +68,52 @@ fn range_is_oldest_first() {
 }
 
 #[test]
+fn pushed_ref_updates_new_deleted_updated_and_forced() {
+    let repo = TestRepo::new();
+    let base = repo.commit("base");
+    let old = repo.commit("WEB-1 first push");
+    repo.git(&["branch", "keep"]);
+    repo.git(&["reset", "-q", "--hard", &base]);
+    let new = repo.commit("WEB-2 force-pushed rewrite");
+    let opened = Repo::open(Some(repo.path())).unwrap();
+    let zero = Oid::ZERO_SHA1;
+    // Deleted: nothing to deploy.
+    assert!(
+        range::push_base(&opened, oid(&old), zero, "refs/heads/main")
+            .unwrap()
+            .is_none()
+    );
+    // New ref: every other ref is the base.
+    let created = range::push_base(&opened, zero, oid(&new), "refs/heads/main")
+        .unwrap()
+        .unwrap();
+    assert!(
+        matches!(created.source, BaseSource::OtherRefs { refs: 1 }),
+        "{:?}",
+        created.source
+    );
+    // Force push: new minus old, the shared base excluded, the old-only commit never deployed.
+    let forced = range::push_base(&opened, oid(&old), oid(&new), "refs/heads/main")
+        .unwrap()
+        .unwrap();
+    assert_eq!(forced.source, BaseSource::PreviousTip(oid(&old)));
+    let Resolved::Range(r) = range::resolve(
+        &opened,
+        oid(&new),
+        forced,
+        WalkOptions::default(),
+        &mut |_| {},
+        &message,
+    )
+    .unwrap() else {
+        panic!()
+    };
+    let got: Vec<String> = r.commits.iter().map(|c| c.id.to_string()).collect();
+    assert_eq!(got, vec![new.clone()]);
+    assert_eq!(got, repo.rev_list(&[&new, "--not", &old]));
+}
+
+#[test]
 fn merge_commits_and_both_sides_count() {
     let repo = TestRepo::new();
     let base = repo.commit("base");

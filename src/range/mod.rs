@@ -52,6 +52,8 @@ pub enum BaseSource {
     OtherRefs { refs: usize },
     /// The last recorded deploy of this project to this environment.
     LastDeploy(String),
+    /// A pushed ref's previous tip (a hook's `<old>`; after a force push too).
+    PreviousTip(Oid),
     /// No base could be found: the range is `to` alone.
     None,
 }
@@ -63,6 +65,7 @@ impl BaseSource {
             BaseSource::LastTag(tag) => format!("previous tag {tag}"),
             BaseSource::OtherRefs { refs } => format!("commits on no other ref ({refs} refs)"),
             BaseSource::LastDeploy(name) => format!("last recorded deploy {name}"),
+            BaseSource::PreviousTip(id) => format!("the ref's previous tip {id}"),
             BaseSource::None => "none (only the deployed commit)".to_owned(),
         }
     }
@@ -157,6 +160,23 @@ where
             Ok(Resolved::Range(CommitRange { to, base, commits }))
         }
     }
+}
+
+/// The base of one pushed ref update (`<old> <new> <ref>`, as a hook reads it; SPEC 4):
+/// `None` for a deleted ref (nothing is deployed); every other ref for a new one; otherwise
+/// the previous tip, which after a force push excludes exactly the commits both histories
+/// share, so commits only in the old history are not deployed again.
+pub fn push_base(repo: &Repo, old: Oid, new: Oid, refname: &str) -> Result<Option<Base>, GitError> {
+    if new.is_zero() {
+        return Ok(None);
+    }
+    if old.is_zero() {
+        return other_refs_base(repo, Some(refname)).map(Some);
+    }
+    Ok(Some(Base {
+        exclude: vec![old],
+        source: BaseSource::PreviousTip(old),
+    }))
 }
 
 /// `--from other-refs` and a new ref in a hook: every ref except `own_ref` (and `HEAD`,
