@@ -148,6 +148,7 @@ fn keys(global: &crate::cli::GlobalArgs, args: &KeysArgs, out: &mut dyn Write) -
     let mut progress = Progress::new();
     let facts = |_: Oid, message: &[u8]| CommitFacts::keys_only(&rules, message);
     let mut report = |read| progress.update(read);
+    let started = std::time::Instant::now();
     let Resolved::Range(range) = range::resolve(&repo, to, base, options, &mut report, &facts)?
     else {
         return Err(Error::usage(
@@ -164,6 +165,11 @@ fn keys(global: &crate::cli::GlobalArgs, args: &KeysArgs, out: &mut dyn Write) -
                 .collect()
         })
         .unwrap_or_default();
+    log::debug!(
+        "{} commits read in {:?}",
+        range.commits.len(),
+        started.elapsed()
+    );
     let commits: Vec<_> = range.commits.iter().collect();
     let index = KeyIndex::build(branch_keys, &commits);
     write_keys(out, global.format, &index.into_vec(), range.commits.len())
@@ -270,6 +276,7 @@ pub fn load_config(
 ) -> Result<Config> {
     let source = project_source(global, repo, at)?
         .ok_or_else(|| ConfigError::missing_project_file(PROJECT_FILE, &at.to_string()))?;
+    log::debug!("project file: {}", source.name);
     let project = config::parse_project(&source, &repo.name())?;
     let org = load_trackers(global, repo, mode)?;
     Ok(config::resolve(project, org, mode)?)
@@ -287,7 +294,12 @@ fn load_trackers(
         Some(repo.git_dir()),
         mode,
     );
-    Ok(config::load_trackers_file(&candidates)?)
+    let trackers = config::load_trackers_file(&candidates)?;
+    match &trackers {
+        Some(file) => log::debug!("trackers file: {}", file.source_name()),
+        None => log::debug!("no trackers file found"),
+    }
+    Ok(trackers)
 }
 
 pub fn read_source(path: &Path) -> Result<Source> {
@@ -345,7 +357,17 @@ pub fn plan(global: &crate::cli::GlobalArgs, repo: &Repo, args: &PlanArgs) -> Re
             state: args.state,
             run: RunInfo::default(),
         };
+        let started = std::time::Instant::now();
         let deploy = plan::plan_deploy(repo, &target, &mut |read| progress.update(read))?;
+        log::debug!(
+            "{} -> {}: base {}, {} commits, {} issues, planned in {:?}",
+            deploy.project,
+            deploy.environment,
+            deploy.base.source.describe(),
+            deploy.commits.len(),
+            deploy.issues.len(),
+            started.elapsed()
+        );
         for note in &deploy.notes {
             log::warn!("{} -> {}: {note}", deploy.project, deploy.environment);
         }
