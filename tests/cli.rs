@@ -611,3 +611,66 @@ fn progress_bar_only_on_a_terminal_for_long_ranges() {
         "the bar is cleared at the end: {screen:?}"
     );
 }
+
+#[test]
+fn config_check_reads_the_work_tree_or_a_commit() {
+    let f = fixture();
+    let repo = f.repo.path().to_str().unwrap();
+    let trackers = f.trackers.to_str().unwrap();
+    let output = run(
+        &["config", "check", "--repo", repo, "--trackers", trackers],
+        &[],
+    );
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert!(
+        stdout(&output).contains("token: <from $JIRA_API_TOKEN>"),
+        "{}",
+        stdout(&output)
+    );
+    // A broken work-tree file is reported; the committed one (--rev) is still valid.
+    std::fs::write(
+        f.repo.path().join(".deploylink.yml"),
+        "version: 1\nprojects: [oops\n",
+    )
+    .unwrap();
+    let broken = run(
+        &["config", "check", "--repo", repo, "--trackers", trackers],
+        &[],
+    );
+    assert_eq!(broken.status.code(), Some(3), "{}", stderr(&broken));
+    assert!(
+        stderr(&broken).contains(".deploylink.yml:2:"),
+        "{}",
+        stderr(&broken)
+    );
+    let committed = run(
+        &[
+            "config",
+            "check",
+            "--repo",
+            repo,
+            "--trackers",
+            trackers,
+            "--rev",
+            "HEAD",
+        ],
+        &[],
+    );
+    assert_eq!(committed.status.code(), Some(0), "{}", stderr(&committed));
+}
+
+#[test]
+fn schema_command_prints_the_checked_in_schema() {
+    let output = run(&["schema"], &[]);
+    assert_eq!(output.status.code(), Some(0));
+    let printed: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let checked_in: Value = serde_json::from_str(
+        &std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/docs/config.schema.json"
+        ))
+        .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(printed, checked_in);
+}
