@@ -1,5 +1,7 @@
 //! The binary on real repositories: plan and keys output, exit codes, colour and logs.
 
+#[path = "support/openapi.rs"]
+mod openapi;
 mod support;
 
 use std::process::Output;
@@ -673,4 +675,47 @@ fn schema_command_prints_the_checked_in_schema() {
     )
     .unwrap();
     assert_eq!(printed, checked_in);
+}
+
+#[test]
+fn planned_remote_links_are_bodies_jira_accepts_on_cloud_and_data_center() {
+    let f = fixture();
+    let dc = f.repo.path().join(".git/dc-trackers.yml");
+    std::fs::write(&dc, "version: 1\ntrackers:\n  acme:\n    kind: jira-data-center\n    url: https://jira.example.com/jira\n    auth: { token_env: JIRA_PAT }\n").unwrap();
+    let repo = f.repo.path().to_str().unwrap();
+    for (trackers, operation) in [
+        (f.trackers.to_str().unwrap(), "remotelink.v3"),
+        (dc.to_str().unwrap(), "remotelink.v2"),
+    ] {
+        let output = run(
+            &[
+                "plan",
+                "--repo",
+                repo,
+                "--trackers",
+                trackers,
+                "--to",
+                "v2",
+                "--format",
+                "json",
+            ],
+            &[],
+        );
+        assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+        let plan: Value = serde_json::from_slice(&output.stdout).unwrap();
+        let requests = plan["deploys"][0]["requests"].as_array().unwrap();
+        assert_eq!(requests.len(), 2);
+        for request in requests {
+            let url = request["url"].as_str().unwrap();
+            let method = request["method"].as_str().unwrap();
+            assert_eq!(
+                openapi::operation_for(method, url),
+                Some(operation),
+                "{method} {url}"
+            );
+            openapi::validate(operation, &request["body"]).unwrap_or_else(|e| panic!("{url}: {e}"));
+            // The spec says it only in prose: globalId is at most 255 characters.
+            assert!(request["body"]["globalId"].as_str().unwrap().len() <= 255);
+        }
+    }
 }
