@@ -10,6 +10,7 @@ pub mod cli;
 pub mod command;
 pub mod commit;
 pub mod config;
+pub mod deliver;
 pub mod demo;
 pub mod deploy;
 pub mod error;
