@@ -133,8 +133,8 @@ fn keys(global: &crate::cli::GlobalArgs, args: &KeysArgs, out: &mut dyn Write) -
                 config
                     .projects()
                     .iter()
-                    .map(|p| compile_rules(&p.key_rules_spec()))
-                    .collect::<Result<_>>()?
+                    .map(|p| p.key_rules().clone())
+                    .collect()
             }
             None => vec![KeyRules::default_rules()],
         },
@@ -230,10 +230,6 @@ fn compile_flag_rules(spec: &KeyRulesSpec) -> Result<KeyRules> {
         )),
         other => Error::usage(other.to_string()),
     })
-}
-
-fn compile_rules(spec: &KeyRulesSpec) -> Result<KeyRules> {
-    KeyRules::new(spec).map_err(|e| Error::usage(format!("{e}")))
 }
 
 fn parent_mode(first_parent: bool) -> ParentMode {

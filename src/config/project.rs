@@ -117,6 +117,8 @@ pub struct Project {
     pub(crate) path: FieldPath,
     pub(crate) tracker: Result<Arc<Tracker>, ConfigError>,
     keys: KeysDoc,
+    /// The same rules, compiled once at load.
+    key_rules: KeyRules,
     paths: Option<GlobList>,
     environments: Vec<Environment>,
     actions: Vec<Action>,
@@ -142,9 +144,14 @@ impl Project {
         self.tracker_name.as_deref()
     }
 
-    /// The key rules, for `crate::keys::KeyRules::new`, which accepted them at load.
+    /// The key rules as written (for `config check`).
     pub fn key_rules_spec(&self) -> KeyRulesSpec {
         key_rules_spec(&self.keys)
+    }
+
+    /// The key rules, compiled when the file was loaded.
+    pub fn key_rules(&self) -> &KeyRules {
+        &self.key_rules
     }
 
     /// Whether a commit that changes `path` (as git's bytes) belongs to this project: always
@@ -222,7 +229,7 @@ pub(crate) fn compile_project(
                 .with_hint(h)
         })?;
     }
-    let keys = compile_keys(doc, path, raw.keys.unwrap_or_default())?;
+    let (keys, key_rules) = compile_keys(doc, path, raw.keys.unwrap_or_default())?;
     let paths = match raw.paths {
         Some(paths) if paths.is_empty() => {
             return Err(doc
@@ -257,6 +264,7 @@ pub(crate) fn compile_project(
             "the tracker is not resolved yet",
         )),
         keys,
+        key_rules,
         paths,
         environments,
         actions,
@@ -275,7 +283,11 @@ fn pattern_error(doc: &Document, path: &FieldPath, problem: PatternProblem) -> C
 }
 
 /// Checks the key rules of the project at `project` (its path).
-fn compile_keys(doc: &Document, project: &FieldPath, raw: KeysDoc) -> Result<KeysDoc, ConfigError> {
+fn compile_keys(
+    doc: &Document,
+    project: &FieldPath,
+    raw: KeysDoc,
+) -> Result<(KeysDoc, KeyRules), ConfigError> {
     let path = project.key("keys");
     for (i, key) in raw.projects.iter().enumerate() {
         check_project_key(key).map_err(|(m, h)| {
@@ -302,11 +314,11 @@ fn compile_keys(doc: &Document, project: &FieldPath, raw: KeysDoc) -> Result<Key
     // The keys module has the last word on its rules (it also refuses `case_insensitive`
     // without `projects`, for one): asking it here turns its refusals into errors at their
     // line, when the file loads, instead of failures in the middle of a deploy.
-    KeyRules::new(&key_rules_spec(&raw)).map_err(|e| {
+    let rules = KeyRules::new(&key_rules_spec(&raw)).map_err(|e| {
         let field = project.join_text(&e.field());
         doc.error_at(&field, Part::Value, e.to_string())
     })?;
-    Ok(raw)
+    Ok((raw, rules))
 }
 
 fn key_rules_spec(keys: &KeysDoc) -> KeyRulesSpec {

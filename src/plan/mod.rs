@@ -5,12 +5,12 @@ use git2::Oid;
 use serde::Serialize;
 
 use crate::config::{Environment, EnvironmentType, Project};
-use crate::error::{Error, Result};
+use crate::error::Result;
 
 mod requests;
 use crate::issues::{self, CommitFacts, IssueCommits, KeyIndex};
 use crate::jira::remote_link::RemoteLinkRequest;
-use crate::keys::{IssueKey, KeyRules};
+use crate::keys::IssueKey;
 use crate::range::{
     self, Base, BaseSource, CommitRange, GitError, Resolved, WalkOptions, WalkedCommit,
 };
@@ -146,8 +146,7 @@ pub fn plan_deploy(
     let project = target.project;
     let mut notes = Vec::new();
     let (base, rollback_from) = choose_base(repo, target, &mut notes)?;
-    let rules = [KeyRules::new(&project.key_rules_spec())
-        .map_err(|e| Error::usage(format!("project '{}': {e}", project.name())))?];
+    let rules = [project.key_rules().clone()];
     let facts = |_: Oid, message: &[u8]| CommitFacts::read(&rules, message);
     let resolved = match rollback_from {
         // The commits that left: reachable from the last deploy, not from `to`.
