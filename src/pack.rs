@@ -98,11 +98,17 @@ impl Pack {
         };
         let hi = be32(&self.index, 8 + first * 4)? as usize;
         let names = 8 + 1024;
+        // Most steps are decided by the first eight bytes, compared as one integer.
+        let prefix = u64::from_be_bytes(id.get(..8)?.try_into().ok()?);
         let (mut lo, mut hi) = (lo, hi.min(self.count));
         while lo < hi {
             let mid = lo + (hi - lo) / 2;
             let name = self.index.get(names + mid * 20..names + mid * 20 + 20)?;
-            match name.cmp(id) {
+            let name_prefix = u64::from_be_bytes(name[..8].try_into().ok()?);
+            let order = name_prefix
+                .cmp(&prefix)
+                .then_with(|| name[8..].cmp(&id[8..]));
+            match order {
                 std::cmp::Ordering::Less => lo = mid + 1,
                 std::cmp::Ordering::Greater => hi = mid,
                 std::cmp::Ordering::Equal => return self.offset(mid),

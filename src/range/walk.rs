@@ -265,8 +265,17 @@ where
 /// The commits read so far: in a vector, so that growing the id index moves 24-byte entries
 /// rather than whole nodes.
 struct Nodes<T> {
-    index: HashMap<Oid, usize, BuildOidHasher>,
+    /// Keyed by the raw id: comparing `[u8; 20]` inlines, `git2::Oid`'s `==` calls libgit2.
+    index: HashMap<[u8; 20], usize, BuildOidHasher>,
     nodes: Vec<Node<T>>,
+}
+
+fn key(id: &Oid) -> [u8; 20] {
+    let mut key = [0u8; 20];
+    let bytes = id.as_bytes();
+    let n = bytes.len().min(20);
+    key[..n].copy_from_slice(&bytes[..n]);
+    key
 }
 
 impl<T> Default for Nodes<T> {
@@ -284,19 +293,19 @@ impl<T> Nodes<T> {
     }
 
     fn contains_key(&self, id: &Oid) -> bool {
-        self.index.contains_key(id)
+        self.index.contains_key(&key(id))
     }
 
     fn get(&self, id: &Oid) -> Option<&Node<T>> {
-        self.index.get(id).map(|&i| &self.nodes[i])
+        self.index.get(&key(id)).map(|&i| &self.nodes[i])
     }
 
     fn get_mut(&mut self, id: &Oid) -> Option<&mut Node<T>> {
-        self.index.get(id).map(|&i| &mut self.nodes[i])
+        self.index.get(&key(id)).map(|&i| &mut self.nodes[i])
     }
 
     fn insert(&mut self, id: Oid, node: Node<T>) {
-        self.index.insert(id, self.nodes.len());
+        self.index.insert(key(&id), self.nodes.len());
         self.nodes.push(node);
     }
 
