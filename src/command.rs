@@ -13,7 +13,7 @@ use crate::error::{Error, Result};
 use crate::issues::{CommitFacts, IssueCommits, KeyIndex};
 use crate::keys::{KeyRules, KeyRulesError, KeyRulesSpec};
 use crate::plan::{self, BaseRule, Deploy, DeployTarget, RunInfo};
-use crate::range::{self, Base, ParentMode, Resolved, WalkOptions};
+use crate::range::{self, Base, GitError, ParentMode, Resolved, WalkOptions};
 use crate::repo::Repo;
 use crate::report::{self, Format};
 
@@ -190,25 +190,16 @@ fn write_keys(
 /// `keys` has no project or environment, so its base rules are: `--from`, else the previous
 /// tag when `--to` is a tag, else `to` alone.
 fn keys_base(repo: &Repo, to: Oid, refname: Option<&str>, from: Option<&str>) -> Result<Base> {
-    Ok(match from.map(BaseRule::parse) {
-        Some(BaseRule::Revision(rev)) => Base {
-            exclude: vec![repo.resolve(&rev)?],
-            source: range::BaseSource::Given(rev),
-        },
-        Some(BaseRule::OtherRefs) => range::other_refs_base(repo, refname)?,
-        Some(BaseRule::LastTag) => last_tag_or_none(repo, to)?,
-        None | Some(BaseRule::Auto) if refname.is_some_and(|r| r.starts_with("refs/tags/")) => {
-            last_tag_or_none(repo, to)?
-        }
-        None | Some(BaseRule::Auto) => {
+    let is_tag = refname.is_some_and(|r| r.starts_with("refs/tags/"));
+    let rule = match from.map(BaseRule::parse) {
+        Some(rule) => rule,
+        None if is_tag => BaseRule::LastTag,
+        None => {
             log::warn!("no base given: only the commit itself is scanned; pass --from REV, --from last-tag or --from other-refs");
-            Base::none()
+            return Ok(Base::none());
         }
-    })
-}
-
-fn last_tag_or_none(repo: &Repo, to: Oid) -> Result<Base> {
-    match range::last_tag_base(repo, to, &|_| true)? {
+    };
+    match range::given_base(repo, &rule, to, refname, &|_| true)? {
         Some(base) => Ok(base),
         None => {
             log::warn!("no earlier tag: only the commit itself is scanned");
@@ -274,22 +265,19 @@ pub fn load_config(
         .ok_or_else(|| ConfigError::missing_project_file(PROJECT_FILE, &at.to_string()))?;
     log::debug!("project file: {}", source.name);
     let project = config::parse_project(&source, &repo.name())?;
-    let org = load_trackers(global, repo, mode)?;
+    let org = load_trackers(global, Some(repo.git_dir()), mode)?;
     Ok(config::resolve(project, org, mode)?)
 }
 
+/// The organization file, found in SPEC 3.1's order.
 fn load_trackers(
     global: &crate::cli::GlobalArgs,
-    repo: &Repo,
+    git_dir: Option<&Path>,
     mode: TrustMode,
 ) -> Result<Option<config::TrackersFile>> {
     let env = |name: &str| std::env::var(name).ok();
-    let candidates = config::trackers_file_candidates(
-        global.trackers.as_deref(),
-        &env,
-        Some(repo.git_dir()),
-        mode,
-    );
+    let candidates =
+        config::trackers_file_candidates(global.trackers.as_deref(), &env, git_dir, mode);
     let trackers = config::load_trackers_file(&candidates)?;
     match &trackers {
         Some(file) => log::debug!("trackers file: {}", file.source_name()),
@@ -384,7 +372,11 @@ fn config_check(
     rev: Option<&str>,
     out: &mut dyn Write,
 ) -> Result<()> {
-    let repo = Repo::open(global.repo.as_deref()).ok();
+    // Outside a repository the work tree's file can still be checked; `--rev` needs one.
+    let (repo, mut open_error) = match Repo::open(global.repo.as_deref()) {
+        Ok(repo) => (Some(repo), None),
+        Err(error) => (None, Some(error)),
+    };
     let source = match (&global.config, rev, &repo) {
         (Some(path), _, _) => read_source(path)?,
         (None, Some(rev), Some(repo)) => {
@@ -397,12 +389,7 @@ fn config_check(
                 text,
             }
         }
-        (None, Some(_), None) => {
-            return Err(Repo::open(global.repo.as_deref())
-                .err()
-                .map(Error::from)
-                .unwrap_or_else(|| Error::usage("no repository")))
-        }
+        (None, Some(_), None) => return Err(open_error.take().ok_or(GitError::Internal)?.into()),
         (None, None, _) => {
             let dir = repo
                 .as_ref()
@@ -416,15 +403,7 @@ fn config_check(
         .map(Repo::name)
         .unwrap_or_else(|| "repository".into());
     let project = config::parse_project(&source, &repo_name)?;
-    let env = |name: &str| std::env::var(name).ok();
-    let git_dir = repo.as_ref().map(|r| r.git_dir().to_path_buf());
-    let candidates = config::trackers_file_candidates(
-        global.trackers.as_deref(),
-        &env,
-        git_dir.as_deref(),
-        TrustMode::Client,
-    );
-    let org = config::load_trackers_file(&candidates)?;
+    let org = load_trackers(global, repo.as_ref().map(Repo::git_dir), TrustMode::Client)?;
     let config = config::resolve(project, org, TrustMode::Client)?;
     for project in config.projects() {
         if let Err(e) = project.tracker() {

@@ -53,27 +53,7 @@ pub struct RunInfo {
     pub id: Option<String>,
 }
 
-/// Where the base of a deploy comes from (`--from`).
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub enum BaseRule {
-    /// SPEC 4's order: last recorded deploy, previous tag for a tag, else `to` alone.
-    #[default]
-    Auto,
-    Revision(String),
-    LastTag,
-    OtherRefs,
-}
-
-impl BaseRule {
-    /// `--from` value: `last-tag`, `other-refs`, or a revision.
-    pub fn parse(value: &str) -> BaseRule {
-        match value {
-            "last-tag" => BaseRule::LastTag,
-            "other-refs" => BaseRule::OtherRefs,
-            rev => BaseRule::Revision(rev.to_owned()),
-        }
-    }
-}
+pub use crate::range::BaseRule;
 
 /// One deploy to plan.
 pub struct DeployTarget<'a> {
@@ -249,26 +229,25 @@ fn choose_base(
     target: &DeployTarget<'_>,
     notes: &mut Vec<String>,
 ) -> Result<(Base, Option<Oid>), GitError> {
-    match &target.base {
-        BaseRule::Revision(rev) => Ok((
-            Base {
-                exclude: vec![repo.resolve(rev)?],
-                source: BaseSource::Given(rev.clone()),
-            },
-            None,
-        )),
-        BaseRule::OtherRefs => Ok((
-            range::other_refs_base(repo, target.refname.as_deref())?,
-            None,
-        )),
-        BaseRule::LastTag => match last_tag(repo, target)? {
-            Some(base) => Ok((base, None)),
-            None => {
-                notes.push("no earlier tag matches this environment, so the range is only the deployed commit".into());
-                Ok((Base::none(), None))
-            }
-        },
-        BaseRule::Auto => auto_base(repo, target, notes),
+    if target.base == BaseRule::Auto {
+        return auto_base(repo, target, notes);
+    }
+    let refname = target.refname.as_deref();
+    match range::given_base(
+        repo,
+        &target.base,
+        target.to,
+        refname,
+        &environment_tags(target),
+    )? {
+        Some(base) => Ok((base, None)),
+        None => {
+            notes.push(
+                "no earlier tag matches this environment, so the range is only the deployed commit"
+                    .into(),
+            );
+            Ok((Base::none(), None))
+        }
     }
 }
 
@@ -323,11 +302,16 @@ fn auto_base(
 }
 
 fn last_tag(repo: &Repo, target: &DeployTarget<'_>) -> Result<Option<Base>, GitError> {
+    range::last_tag_base(repo, target.to, &environment_tags(target))
+}
+
+/// The tags `last-tag` may pick: those matching the environment's `refs/tags/...` patterns,
+/// or every tag when it has none.
+fn environment_tags<'t>(target: &'t DeployTarget<'_>) -> impl Fn(&str) -> bool + 't {
     let environment = target.environment;
     let has_tag_patterns = environment
         .refs()
         .iter()
         .any(|r| r.starts_with("refs/tags/"));
-    let matches = |name: &str| !has_tag_patterns || environment.matches_ref(name);
-    range::last_tag_base(repo, target.to, &matches)
+    move |name: &str| !has_tag_patterns || environment.matches_ref(name)
 }

@@ -41,6 +41,49 @@ pub enum GitError {
     Internal,
 }
 
+/// Where the base of a deploy comes from (`--from`).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum BaseRule {
+    /// SPEC 4's order: last recorded deploy, previous tag for a tag, else `to` alone.
+    #[default]
+    Auto,
+    Revision(String),
+    LastTag,
+    OtherRefs,
+}
+
+impl BaseRule {
+    /// `--from` value: `last-tag`, `other-refs`, or a revision.
+    pub fn parse(value: &str) -> BaseRule {
+        match value {
+            "last-tag" => BaseRule::LastTag,
+            "other-refs" => BaseRule::OtherRefs,
+            rev => BaseRule::Revision(rev.to_owned()),
+        }
+    }
+}
+
+/// The base that an explicit `--from` names: a revision, every other ref, or the nearest
+/// earlier tag accepted by `tags` (`None` when there is none). `Auto` names none: its rules
+/// need a project and an environment, so the caller applies them.
+pub fn given_base(
+    repo: &Repo,
+    rule: &BaseRule,
+    to: Oid,
+    refname: Option<&str>,
+    tags: &dyn Fn(&str) -> bool,
+) -> Result<Option<Base>, GitError> {
+    match rule {
+        BaseRule::Revision(rev) => Ok(Some(Base {
+            exclude: vec![repo.resolve(rev)?],
+            source: BaseSource::Given(rev.clone()),
+        })),
+        BaseRule::OtherRefs => other_refs_base(repo, refname).map(Some),
+        BaseRule::LastTag => last_tag_base(repo, to, tags),
+        BaseRule::Auto => Ok(None),
+    }
+}
+
 /// Where the base of a range came from (reported with the plan).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum BaseSource {
@@ -139,8 +182,6 @@ where
     if base.exclude.is_empty() {
         let only = repo.with_commit(to, |commit| WalkedCommit {
             id: to,
-            parents: commit.parents,
-            time: commit.time,
             digest: digest(to, commit.message),
         })?;
         return Ok(Resolved::Range(CommitRange {

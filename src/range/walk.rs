@@ -38,8 +38,6 @@ pub enum ParentMode {
 #[derive(Clone, Debug)]
 pub struct WalkedCommit<T> {
     pub id: Oid,
-    pub parents: Vec<Oid>,
-    pub time: i64,
     pub digest: T,
 }
 
@@ -251,12 +249,7 @@ where
                     Some(digest) => digest,
                     None => late.next().ok_or(GitError::Internal)?,
                 };
-                Ok(WalkedCommit {
-                    id,
-                    parents: node.parents,
-                    time: node.time,
-                    digest,
-                })
+                Ok(WalkedCommit { id, digest })
             })
             .collect()
     }
