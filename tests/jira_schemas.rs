@@ -487,7 +487,7 @@ fn operation_for_routes_requests() {
 
 // ---------------------------------------------------------------- drift
 
-/// Re-runs extract.py and compares with the checked-in schemas.json. Needs `python3` and the
+/// Re-runs extract.py and compares with the checked-in src/sandbox/jira-schemas.json. Needs `python3` and the
 /// specs (default `../shared/jira-specs` from the repository root; override the directory with
 /// DEPLOYLINK_JIRA_SPECS). Fails, never skips, when either is missing.
 #[test]
@@ -516,8 +516,8 @@ fn schemas_json_matches_extract_py() {
         String::from_utf8_lossy(&out.stderr)
     );
     let fresh = String::from_utf8(out.stdout).expect("extract.py output is UTF-8");
-    let checked_in = std::fs::read_to_string(dir.join("schemas.json"))
-        .expect("read tests/fixtures/jira-schemas/schemas.json")
+    let checked_in = std::fs::read_to_string(root.join("src/sandbox/jira-schemas.json"))
+        .expect("read src/sandbox/jira-schemas.json")
         .replace("\r\n", "\n");
     if fresh != checked_in {
         let first = fresh
@@ -529,7 +529,7 @@ fn schemas_json_matches_extract_py() {
                 |i| format!("line {}", i + 1),
             );
         panic!(
-            "tests/fixtures/jira-schemas/schemas.json is out of date with extract.py and the \
+            "src/sandbox/jira-schemas.json is out of date with extract.py and the \
              specs (first difference: {first}); {regenerate}"
         );
     }

@@ -1,0 +1,259 @@
+//! Which request goes where, the platform REST API (`/rest/api/3` as Jira Cloud,
+//! `/rest/api/2` as Data Center; jira-api-facts 1.1-1.6) and the sandbox's own control routes.
+
+use serde_json::{json, Value};
+
+use super::store::Store;
+use super::validate::{self, Api, Invalid, Operation};
+use super::wire::{percent_decode, Authorization, Reply};
+use super::{deployments, page, Config};
+
+/// The one user the sandbox knows.
+pub(crate) const ACCOUNT_ID: &str = "5b10a2844c20165700ede21g";
+pub(crate) const DISPLAY_NAME: &str = "Sandbox User";
+/// Longest issue property key Jira accepts.
+const PROPERTY_KEY_MAX: usize = 255;
+
+/// A request, body read, as the routes see it.
+pub(crate) struct Incoming<'a> {
+    pub method: &'a str,
+    /// The path, still percent-encoded, without the query.
+    pub path: &'a str,
+    pub query: Option<&'a str>,
+    pub authorization: Option<&'a str>,
+    pub content_type: Option<&'a str>,
+    pub body: &'a [u8],
+}
+
+/// The sandbox's own pages and controls: not Jira traffic, so neither logged nor faulted.
+pub(crate) fn is_control(path: &str) -> bool {
+    path == "/" || path.starts_with("/_sandbox/")
+}
+
+pub(crate) fn route(store: &mut Store, config: &Config, req: &Incoming) -> Reply {
+    let Some(segments) = req
+        .path
+        .split('/')
+        .filter(|s| !s.is_empty())
+        .map(|s| percent_decode(s, false))
+        .collect::<Option<Vec<String>>>()
+    else {
+        return Reply::not_found();
+    };
+    let segments: Vec<&str> = segments.iter().map(String::as_str).collect();
+    match (req.method, segments.as_slice()) {
+        ("GET", []) => Reply::html(page::render(&store.state)),
+        ("GET", ["_sandbox", "state"]) => Reply::json(200, &json!(store.state)),
+        ("DELETE", ["_sandbox", "state"]) => {
+            store.reset();
+            Reply::empty(204)
+        }
+        ("POST", ["_sandbox", "faults"]) => match serde_json::from_slice(req.body) {
+            Ok(faults) => {
+                let faults: Vec<super::Fault> = faults;
+                store.faults.extend(faults);
+                Reply::empty(204)
+            }
+            Err(e) => Reply::platform_message(400, &format!("not a JSON array of faults: {e}")),
+        },
+        ("GET", ["_edge", "tenant_info"]) => deployments::tenant_info(),
+        ("POST", ["oauth", "token"]) => deployments::token(store, config, req),
+        ("POST", ["jira", "deployments", "0.1", "cloud", cloud_id, "bulk"]) => {
+            deployments::bulk(store, req, cloud_id)
+        }
+        (_, ["rest", "api", version, rest @ ..]) => {
+            let api = match *version {
+                "3" => Api::V3,
+                "2" => Api::V2,
+                _ => return Reply::not_found(),
+            };
+            if let Err(reply) = authenticate(config, req) {
+                return reply;
+            }
+            platform(store, config, req, api, rest)
+        }
+        _ => Reply::not_found(),
+    }
+}
+
+/// A missing header is always refused; otherwise Basic (any `user:token`) or Bearer (any
+/// token), unless the sandbox was given credentials, which must then match.
+fn authenticate(config: &Config, req: &Incoming) -> Result<(), Reply> {
+    let Some(header) = req.authorization else {
+        return Err(Reply::platform_message(
+            401,
+            "You are not authenticated. Authentication required to perform this operation.",
+        ));
+    };
+    let accepted = match (Authorization::parse(header), &config.credentials) {
+        (Authorization::Other, _) => false,
+        (_, None) => true,
+        (Authorization::Basic { user, secret }, Some(wanted)) => {
+            wanted.user.as_deref().is_none_or(|u| u == user) && secret == wanted.token
+        }
+        (Authorization::Bearer(token), Some(wanted)) => token == wanted.token,
+    };
+    if accepted {
+        Ok(())
+    } else {
+        Err(Reply::platform_message(
+            401,
+            "Client must be authenticated to access this resource.",
+        ))
+    }
+}
+
+fn platform(store: &mut Store, config: &Config, req: &Incoming, api: Api, rest: &[&str]) -> Reply {
+    let version = version_segment(api);
+    match (req.method, rest) {
+        ("GET", ["myself"]) => Reply::json(200, &myself(config, req)),
+        ("GET", ["serverInfo"]) => Reply::json(
+            200,
+            &json!({
+                "baseUrl": config.base_url,
+                "version": if api == Api::V3 { "1001.0.0-SNAPSHOT" } else { "9.12.0" },
+                "deploymentType": if api == Api::V3 { "Cloud" } else { "Server" },
+                "serverTitle": "deploylink sandbox"
+            }),
+        ),
+        (_, ["issue", id_or_key, tail @ ..]) => {
+            let Some((key, id)) = store.resolve(id_or_key) else {
+                return Reply::platform_message(
+                    404,
+                    "Issue does not exist or you do not have permission to see it.",
+                );
+            };
+            let base = &config.base_url;
+            match (req.method, tail) {
+                ("GET", []) => Reply::json(
+                    200,
+                    &json!({
+                        "id": id.to_string(),
+                        "key": key,
+                        "self": format!("{base}/rest/api/{version}/issue/{id}"),
+                        "fields": {"summary": format!("Sandbox issue {key}")}
+                    }),
+                ),
+                ("GET", ["remotelink"]) => remote_links(store, req, &key),
+                ("POST", ["remotelink"]) => {
+                    let body = match checked_body(store, req, Operation::RemoteLink(api)) {
+                        Ok(body) => body,
+                        Err(reply) => return reply,
+                    };
+                    let (created, id) = store.upsert_link(&key, version, body);
+                    let url = format!("{base}/rest/api/{version}/issue/{key}/remotelink/{id}");
+                    Reply::json(
+                        if created { 201 } else { 200 },
+                        &json!({"id": id, "self": url}),
+                    )
+                }
+                ("POST", ["comment"]) => {
+                    let body = match checked_body(store, req, Operation::Comment(api)) {
+                        Ok(body) => body,
+                        Err(reply) => return reply,
+                    };
+                    let now = humantime::format_rfc3339_millis(std::time::SystemTime::now());
+                    Reply::json(
+                        201,
+                        &store.add_comment(&key, version, body, &now.to_string()),
+                    )
+                }
+                ("GET", ["properties", property]) => match store.property(&key, property) {
+                    Some(value) => Reply::json(200, &json!({"key": property, "value": value})),
+                    None => Reply::platform_message(
+                        404,
+                        &format!("The property with key '{property}' does not exist."),
+                    ),
+                },
+                ("PUT", ["properties", property]) => set_property(store, req, api, &key, property),
+                _ => Reply::not_found(),
+            }
+        }
+        _ => Reply::not_found(),
+    }
+}
+
+fn version_segment(api: Api) -> &'static str {
+    match api {
+        Api::V2 => "2",
+        Api::V3 => "3",
+    }
+}
+
+fn myself(config: &Config, req: &Incoming) -> Value {
+    // Echo the Basic user when it is an email address, as Jira Cloud would for its owner.
+    let email = match req.authorization.map(Authorization::parse) {
+        Some(Authorization::Basic { user, .. }) if user.contains('@') => user,
+        _ => "sandbox@example.com".to_string(),
+    };
+    json!({
+        "self": format!("{}/rest/api/3/user?accountId={ACCOUNT_ID}", config.base_url),
+        "accountId": ACCOUNT_ID,
+        "displayName": DISPLAY_NAME,
+        "emailAddress": email,
+        "active": true
+    })
+}
+
+/// All links of the issue, or with `?globalId=` that one link (404 if none).
+fn remote_links(store: &Store, req: &Incoming, key: &str) -> Reply {
+    let links = store.state.remote_links(key);
+    let global_id = req.query.and_then(|q| {
+        super::wire::form_pairs(q)
+            .into_iter()
+            .find(|(name, _)| name == "globalId")
+            .map(|(_, value)| value)
+    });
+    match global_id {
+        None => Reply::json(200, &Value::Array(links.to_vec())),
+        Some(global_id) => match links
+            .iter()
+            .find(|l| l.get("globalId").and_then(Value::as_str) == Some(global_id.as_str()))
+        {
+            Some(link) => Reply::json(200, link),
+            None => Reply::platform_message(
+                404,
+                &format!("No remote link with globalId '{global_id}' on {key}."),
+            ),
+        },
+    }
+}
+
+fn set_property(store: &mut Store, req: &Incoming, api: Api, key: &str, property: &str) -> Reply {
+    if property.chars().count() > PROPERTY_KEY_MAX {
+        let message =
+            format!("The property key can't be longer than {PROPERTY_KEY_MAX} characters.");
+        store.reject(req.method, req.path, message.clone());
+        return Reply::platform_message(400, &message);
+    }
+    let value = match checked_body(store, req, Operation::IssueProperty(api)) {
+        Ok(value) => value,
+        Err(reply) => return reply,
+    };
+    let created = store.set_property(key, property, value);
+    Reply::empty(if created { 201 } else { 200 })
+}
+
+/// The body as JSON, checked against `operation`'s schema and prose limits; a refusal is a 400
+/// in the platform's error shape, recorded in `rejected`.
+fn checked_body(store: &mut Store, req: &Incoming, operation: Operation) -> Result<Value, Reply> {
+    let body = parse_json(req.body).map_err(|message| {
+        store.reject(req.method, req.path, message.clone());
+        Reply::platform_message(400, &message)
+    })?;
+    validate::check(operation, &body).map_err(|invalid: Invalid| {
+        store.reject(req.method, req.path, invalid.reason());
+        Reply::platform_error(400, &invalid.messages, json!(invalid.fields))
+    })?;
+    Ok(body)
+}
+
+/// Parses a JSON body; the error is a sentence for the client.
+pub(crate) fn parse_json(body: &[u8]) -> Result<Value, String> {
+    let text =
+        std::str::from_utf8(body).map_err(|e| format!("The request body is not UTF-8: {e}"))?;
+    if text.trim().is_empty() {
+        return Err("The request body is empty; JSON was expected.".to_string());
+    }
+    serde_json::from_str(text).map_err(|e| format!("The request body is not valid JSON: {e}"))
+}
