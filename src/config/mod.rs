@@ -7,6 +7,9 @@
 //! 2. [`parse_project`] reads the project file (the caller reads it from the deployed commit);
 //! 3. [`resolve`] joins them under the trust rule into a [`Config`].
 //!
+//! [`edit`] changes the organization file for `tracker connect` and `tracker disconnect`,
+//! keeping what people wrote in it.
+//!
 //! Every error is a [`ConfigError`] that names the file, the line and column, the field path,
 //! and a hint. Regexes, globs and templates are compiled while loading, so a [`Config`] cannot
 //! fail later on its own content. No secret is ever read here: credentials are references
@@ -15,6 +18,7 @@
 mod diagnose;
 mod discover;
 mod document;
+pub mod edit;
 mod effective;
 mod environment;
 mod error;
@@ -31,6 +35,10 @@ mod yaml;
 
 pub use discover::{
     load_trackers_file, trackers_file_candidates, CandidateOrigin, TrackersCandidate,
+};
+pub use edit::{
+    remove_tracker, tracker_block, tracker_names, upsert_tracker, write_atomically, EditError,
+    NewTracker,
 };
 pub use environment::{Environment, EnvironmentType};
 pub use error::ConfigError;
