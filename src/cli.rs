@@ -10,8 +10,9 @@ use crate::report::Format;
 /// Record deployments on the Jira issues they ship.
 ///
 /// deploylink resolves the exact commit range a deploy ships, extracts the Jira issue keys
-/// from those commits, and records the deploy on each issue. This version plans: it prints
-/// exactly what a deploy would write, and writes nothing.
+/// from those commits, and records the deploy on each issue: remote links, Jira Software
+/// deployment records, comments. Every write is idempotent: running a deploy twice changes
+/// nothing in Jira.
 #[derive(Debug, Parser)]
 #[command(name = "deploylink", version, about, max_term_width = 100)]
 #[command(
@@ -53,6 +54,16 @@ pub enum Command {
     Keys(KeysArgs),
     /// Resolve the deploy(s) and print what would be written to Jira, with the exact requests
     Plan(PlanArgs),
+    /// Resolve the deploy(s) and record them in Jira
+    Link(LinkArgs),
+    /// Connect, list and disconnect Jira sites in the organization file
+    #[command(subcommand)]
+    Tracker(TrackerCommand),
+    /// Write a starter .deploylink.yml
+    Init(InitArgs),
+    /// Run a local Jira-compatible server (the API subset deploylink uses), with a page showing what it received
+    #[cfg(feature = "sandbox")]
+    Sandbox(SandboxArgs),
     /// Validate the configuration and print it
     #[command(subcommand)]
     Config(ConfigCommand),
@@ -63,7 +74,7 @@ pub enum Command {
         /// bash, zsh, fish, elvish or powershell
         shell: clap_complete::Shell,
     },
-    /// Build a sample repository in a temporary directory and show its plan (no Jira needed)
+    /// Build a sample repository, deliver its deploys to an in-process sandbox Jira, and show the result
     Demo(DemoArgs),
 }
 
@@ -118,6 +129,147 @@ pub struct PlanArgs {
     /// The repository's web URL, for {repo_url} (default: repo_url of the project file, else remote origin)
     #[arg(long, value_name = "URL")]
     pub repo_url: Option<String>,
+}
+
+/// What `--on-error` does when a delivery fails.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum OnError {
+    /// Report the failure and exit 0
+    Warn,
+    /// Report the failure and exit 4
+    Fail,
+}
+
+#[derive(Debug, Args)]
+pub struct LinkArgs {
+    #[command(flatten)]
+    pub plan: PlanArgs,
+    /// What a failed delivery does to the exit code
+    #[arg(long, value_enum, default_value_t = OnError::Fail)]
+    pub on_error: OnError,
+    /// The time the whole delivery may take (500ms, 20s, 2m)
+    #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration, default_value = "120s")]
+    pub budget: std::time::Duration,
+    /// After the deploy is delivered, record it in refs/deploylink/<project>/<environment> (the next deploy's base)
+    #[arg(long)]
+    pub record: bool,
+    /// Do everything but write to Jira, and print the requests (as `plan`)
+    #[arg(long)]
+    pub dry_run: bool,
+    /// The CI run's URL, for {run_url}
+    #[arg(long, value_name = "URL")]
+    pub run_url: Option<String>,
+    /// The CI run's id, for {run_id}
+    #[arg(long, value_name = "ID")]
+    pub run_id: Option<String>,
+    /// The CI run's number: the deployment record's sequence number (default: the deployed commit's time)
+    #[arg(long, value_name = "N")]
+    pub run_number: Option<i64>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TrackerCommand {
+    /// Check a Jira site's credentials live and add it to the organization file
+    ///
+    /// Create the token first: Jira Cloud at https://id.atlassian.com/manage-profile/security/api-tokens,
+    /// Data Center under your profile > Personal Access Tokens.
+    Connect(Box<ConnectArgs>),
+    /// List the connected trackers and which credentials each reads
+    List {
+        /// Also check that each tracker's credentials work now
+        #[arg(long)]
+        check: bool,
+    },
+    /// Remove a tracker from the organization file
+    Disconnect {
+        /// The tracker's name
+        name: String,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct ConnectArgs {
+    /// The name projects use for it (`tracker:` in .deploylink.yml)
+    pub name: String,
+    /// jira-cloud or jira-data-center
+    #[arg(long, value_enum)]
+    pub kind: crate::config::TrackerKind,
+    /// The site's URL (https; http only for loopback hosts)
+    #[arg(long)]
+    pub url: String,
+    /// Cloud: the environment variable that holds the account e-mail
+    #[arg(long, value_name = "VAR", conflicts_with = "user_file")]
+    pub user_env: Option<String>,
+    /// Cloud: the file that holds the account e-mail
+    #[arg(long, value_name = "PATH")]
+    pub user_file: Option<PathBuf>,
+    /// The environment variable that holds the API token (Cloud) or personal access token (Data Center)
+    #[arg(
+        long,
+        value_name = "VAR",
+        required_unless_present = "token_file",
+        conflicts_with = "token_file"
+    )]
+    pub token_env: Option<String>,
+    /// The file that holds the token
+    #[arg(long, value_name = "PATH")]
+    pub token_file: Option<PathBuf>,
+    /// Cloud deployment records: the environment variable that holds the OAuth client id
+    #[arg(long, value_name = "VAR", requires = "client_secret_env")]
+    pub client_id_env: Option<String>,
+    /// Cloud deployment records: the environment variable that holds the OAuth client secret
+    #[arg(long, value_name = "VAR", requires = "client_id_env")]
+    pub client_secret_env: Option<String>,
+    /// An extra root certificate (PEM) to trust, for a self-hosted Data Center
+    #[arg(long, value_name = "PATH")]
+    pub ca_file: Option<PathBuf>,
+    /// The most requests in flight to this site at once (default 8)
+    #[arg(long, value_name = "N")]
+    pub max_concurrency: Option<u32>,
+}
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// The project's tracker (a name from `deploylink tracker list`)
+    #[arg(long, value_name = "NAME")]
+    pub tracker: Option<String>,
+    /// The Jira project keys this repository's commits use (repeatable)
+    #[arg(long = "key", value_name = "KEY")]
+    pub keys: Vec<String>,
+    /// The branch that deploys to production
+    #[arg(long, default_value = "main")]
+    pub branch: String,
+    /// Point the editor schema line at this URL instead of writing .deploylink.schema.json beside the file
+    #[arg(long, value_name = "URL")]
+    pub schema_url: Option<String>,
+    /// Overwrite an existing .deploylink.yml
+    #[arg(long)]
+    pub force: bool,
+}
+
+#[cfg(feature = "sandbox")]
+#[derive(Debug, Args)]
+pub struct SandboxArgs {
+    /// The port to listen on, on 127.0.0.1 (0: any free port)
+    #[arg(long, default_value_t = 8080)]
+    pub port: u16,
+    /// The only issues that exist (comma-separated keys); default: every well-formed key exists
+    #[arg(
+        long,
+        value_name = "K1,K2",
+        value_delimiter = ',',
+        conflicts_with = "any_issue"
+    )]
+    pub issues: Vec<String>,
+    /// Every well-formed issue key exists (the default)
+    #[arg(long)]
+    pub any_issue: bool,
+    /// Keep what it receives in this JSON file (loaded at start)
+    #[arg(long, value_name = "FILE")]
+    pub state_file: Option<PathBuf>,
+    /// Add this delay to every response (e.g. 50ms), to try timeouts and concurrency
+    #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration)]
+    pub latency: Option<std::time::Duration>,
 }
 
 #[derive(Debug, Subcommand)]

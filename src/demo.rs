@@ -11,6 +11,7 @@ use std::path::Path;
 use git2::{FileMode, Oid, Repository, Signature, Time};
 
 use crate::config::{self, Source, TrustMode};
+use crate::deliver::Sink;
 use crate::error::{Error, Result};
 use crate::plan::{self, BaseRule, DeployTarget, RunInfo};
 use crate::range::WalkOptions;
@@ -219,7 +220,16 @@ pub fn run(keep: bool, format: Format, out: &mut dyn Write) -> Result<()> {
              would write to Jira:\n\n",
         )?;
     }
-    crate::command::write_plan(out, format, &deploys)?;
+    let outcomes = crate::deliver::Recorder.deliver(crate::command::all_deliveries(&deploys));
+    crate::command::write_run(
+        out,
+        format,
+        &crate::report::Run {
+            deploys: &deploys,
+            outcomes: &outcomes,
+            sent: false,
+        },
+    )?;
     if keep {
         let path = dir.keep();
         log::warn!(

@@ -37,6 +37,19 @@ pub enum Error {
     Git(#[from] GitError),
     #[error("{message}")]
     Usage { message: String },
+    #[error(transparent)]
+    Edit(#[from] crate::config::EditError),
+    #[error(transparent)]
+    Session(#[from] crate::deliver::SessionError),
+    #[error(
+        "{failed} {} failed (see above)\n  hint: run the same command again once Jira answers: \
+         every write is idempotent, so nothing is written twice",
+        if *failed == 1 { "delivery" } else { "deliveries" }
+    )]
+    DeliveryFailed { failed: usize },
+    /// A live check of a tracker failed: its credentials (exit 3) or the connection (exit 4).
+    #[error("{message}")]
+    TrackerCheck { message: String, credentials: bool },
     #[error("cannot {action}: {source}")]
     Io {
         action: String,
@@ -64,6 +77,18 @@ impl Error {
             Error::Config(_) => ExitCode::Config,
             Error::Git(_) => ExitCode::Git,
             Error::Usage { .. } => ExitCode::Usage,
+            Error::Edit(
+                crate::config::EditError::NotFound { .. }
+                | crate::config::EditError::InvalidTracker { .. },
+            ) => ExitCode::Usage,
+            Error::Edit(_) => ExitCode::Config,
+            // Unreadable credentials or CA file: the configuration names them.
+            Error::Session(_) => ExitCode::Config,
+            Error::DeliveryFailed { .. } => ExitCode::DeliveryFailed,
+            Error::TrackerCheck {
+                credentials: true, ..
+            } => ExitCode::Config,
+            Error::TrackerCheck { .. } => ExitCode::DeliveryFailed,
             // Reading stdin or writing a temporary file failed: the environment, not the input.
             Error::Io { .. } => ExitCode::Usage,
         }

@@ -14,6 +14,7 @@ pub mod deliver;
 pub mod demo;
 pub mod deploy;
 pub mod error;
+pub mod init;
 pub mod issues;
 pub mod jira;
 pub mod keys;
@@ -22,6 +23,8 @@ pub mod plan;
 pub mod range;
 pub mod repo;
 pub mod report;
+#[cfg(feature = "sandbox")]
+pub mod sandbox;
 pub mod template;
 
 pub use error::{Error, ExitCode};

@@ -206,6 +206,23 @@ impl Repo {
         Ok(use_commit(commit))
     }
 
+    /// The committer time of commit `id`, in seconds since the epoch.
+    pub fn committed_at(&self, id: Oid) -> Result<i64, GitError> {
+        self.with_commit(id, |commit| commit.time)
+    }
+
+    /// Points `refname` (`refs/deploylink/web/production`) at `id`: the record of what an
+    /// environment runs, which the next deploy's range starts from.
+    pub fn record_deploy(&self, refname: &str, id: Oid) -> Result<(), GitError> {
+        self.git
+            .reference(refname, id, true, "deploylink: deployed")
+            .map(|_| ())
+            .map_err(|source| GitError::RecordFailed {
+                refname: refname.to_owned(),
+                source,
+            })
+    }
+
     /// The file at `path` in the tree of commit `id`, if it exists there.
     pub fn read_file_at(&self, id: Oid, path: &str) -> Result<Option<Vec<u8>>, GitError> {
         let read = |source| GitError::Read { id, source };

@@ -200,13 +200,13 @@ fn human_plan_has_one_line_per_issue_and_no_colour_when_piped() {
     let short = &f.v2[..7];
     assert!(
         text.contains(&format!(
-            "WEB-3        planned  production @ {short}  (1 commit)"
+            "WEB-3        planned     production @ {short}  (1 commit)"
         )),
         "{text}"
     );
     assert!(
         text.contains(&format!(
-            "OPS-2        planned  production @ {short}  (2 commits)"
+            "OPS-2        planned     production @ {short}  (2 commits)"
         )),
         "{text}"
     );

@@ -7,15 +7,21 @@ use std::path::Path;
 use clap::CommandFactory;
 use git2::Oid;
 
-use crate::cli::{Cli, Command, ConfigCommand, KeysArgs, PlanArgs};
+use crate::cli::{Cli, Command, ConfigCommand, InitArgs, KeysArgs, PlanArgs};
 use crate::config::{self, Config, ConfigError, Source, TrustMode};
+use crate::deliver::{Recorder, Sink};
 use crate::error::{Error, Result};
 use crate::issues::{CommitFacts, IssueCommits, KeyIndex};
 use crate::keys::{KeyRules, KeyRulesError, KeyRulesSpec};
 use crate::plan::{self, BaseRule, Deploy, DeployTarget, RunInfo};
 use crate::range::{self, Base, GitError, ParentMode, Resolved, WalkOptions};
 use crate::repo::Repo;
-use crate::report::{self, Format};
+use crate::report::{self, Format, Run};
+
+mod link;
+mod tracker;
+
+pub use link::all_deliveries;
 
 /// The project file's name at the repository root.
 pub const PROJECT_FILE: &str = ".deploylink.yml";
@@ -26,9 +32,23 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<()> {
         Command::Keys(args) => keys(global, &args, out),
         Command::Plan(args) => {
             let repo = Repo::open(global.repo.as_deref())?;
-            let deploys = plan(global, &repo, &args)?;
-            write_plan(out, global.format, &deploys)
+            let (_, deploys) = prepare(global, &repo, &args, RunInfo::default())?;
+            let outcomes = Recorder.deliver(link::all_deliveries(&deploys));
+            write_run(
+                out,
+                global.format,
+                &Run {
+                    deploys: &deploys,
+                    outcomes: &outcomes,
+                    sent: false,
+                },
+            )
         }
+        Command::Link(args) => link::link(global, &args, out),
+        Command::Tracker(command) => tracker::run(global, command, out),
+        Command::Init(args) => init(global, &args, out),
+        #[cfg(feature = "sandbox")]
+        Command::Sandbox(args) => sandbox(&args, out),
         Command::Config(ConfigCommand::Check { rev }) => config_check(global, rev.as_deref(), out),
         Command::Schema => {
             let text = serde_json::to_string_pretty(&config::json_schema()).unwrap_or_default();
@@ -47,10 +67,10 @@ pub fn write(out: &mut dyn Write, text: &str) -> Result<()> {
         .map_err(|e| Error::io("write to stdout", e))
 }
 
-pub fn write_plan(out: &mut dyn Write, format: Format, deploys: &[Deploy]) -> Result<()> {
+pub fn write_run(out: &mut dyn Write, format: Format, run: &Run<'_>) -> Result<()> {
     match format {
-        Format::Human => write(out, &report::plan_human(deploys, true)),
-        Format::Json => write(out, &format!("{:#}\n", report::plan_json(deploys))),
+        Format::Human => write(out, &report::run_human(run)),
+        Format::Json => write(out, &format!("{:#}\n", report::run_json(run))),
     }
 }
 
@@ -294,8 +314,14 @@ pub fn read_source(path: &Path) -> Result<Source> {
     })
 }
 
-/// Plans the deploys of a `plan` command line.
-pub fn plan(global: &crate::cli::GlobalArgs, repo: &Repo, args: &PlanArgs) -> Result<Vec<Deploy>> {
+/// Plans the deploys of a `plan` or `link` command line: the configuration they were
+/// planned with, and each deploy with its deliveries.
+pub fn prepare(
+    global: &crate::cli::GlobalArgs,
+    repo: &Repo,
+    args: &PlanArgs,
+    run: RunInfo,
+) -> Result<(Config, Vec<Deploy>)> {
     let to = repo.resolve(&args.range.to)?;
     let config = load_config(global, repo, to, TrustMode::Client)?;
     let refname = args
@@ -339,7 +365,7 @@ pub fn plan(global: &crate::cli::GlobalArgs, repo: &Repo, args: &PlanArgs) -> Re
                 max_commits: Some(max_commits),
             },
             state: args.state,
-            run: RunInfo::default(),
+            run: run.clone(),
         };
         let started = std::time::Instant::now();
         let deploy = plan::plan_deploy(repo, &target, &mut |read| progress.update(read))?;
@@ -357,7 +383,7 @@ pub fn plan(global: &crate::cli::GlobalArgs, repo: &Repo, args: &PlanArgs) -> Re
         }
         deploys.push(deploy);
     }
-    Ok(deploys)
+    Ok((config, deploys))
 }
 
 /// The web URL of `remote.origin.url`: `https://host/path` as is, `git@host:path.git` as
@@ -412,4 +438,99 @@ fn config_check(
     }
     log::info!("{}: configuration is valid", config.source_name());
     write(out, &config.effective_yaml())
+}
+
+/// `deploylink init`: a starter `.deploylink.yml` at the repository root (or here, outside
+/// one), checked by the same loader as every other file before it is written.
+fn init(global: &crate::cli::GlobalArgs, args: &InitArgs, out: &mut dyn Write) -> Result<()> {
+    use crate::init::{starter_project_file, InitOptions, SchemaLine};
+    const SCHEMA_FILE: &str = ".deploylink.schema.json";
+    let dir = Repo::open(global.repo.as_deref())
+        .ok()
+        .and_then(|r| r.git().workdir().map(Path::to_path_buf))
+        .unwrap_or_else(|| std::path::PathBuf::from("."));
+    let path = dir.join(PROJECT_FILE);
+    if path.exists() && !args.force {
+        return Err(Error::usage(format!(
+            "{} exists already\n  hint: pass --force to replace it, or `deploylink config check` to validate it",
+            path.display()
+        )));
+    }
+    let schema = match &args.schema_url {
+        Some(url) => SchemaLine::Url(url.clone()),
+        None => SchemaLine::LocalFile(SCHEMA_FILE.into()),
+    };
+    let text = starter_project_file(&InitOptions {
+        tracker: args.tracker.clone(),
+        project_keys: args.keys.clone(),
+        branch: args.branch.clone(),
+        schema,
+    });
+    let source = Source {
+        name: path.display().to_string(),
+        text: text.clone().into_bytes(),
+    };
+    config::parse_project(&source, "repository")?;
+    if let Some(name) = &args.tracker {
+        let org = load_trackers(global, None, TrustMode::Client)
+            .ok()
+            .flatten();
+        if org.as_ref().and_then(|o| o.tracker(name)).is_none() {
+            log::warn!(
+                "tracker '{name}' is not connected on this machine; `deploylink tracker connect {name} --kind jira-cloud --url https://...` connects it"
+            );
+        }
+    }
+    let write_file = |path: &Path, text: &str| {
+        crate::config::edit::write_atomically(path, text)
+            .map_err(|e| Error::io(format!("write {}", path.display()), e))
+    };
+    write_file(&path, &text)?;
+    let mut written = vec![path.display().to_string()];
+    if args.schema_url.is_none() {
+        let schema = serde_json::to_string_pretty(&config::json_schema()).unwrap_or_default();
+        let schema_path = dir.join(SCHEMA_FILE);
+        write_file(&schema_path, &format!("{schema}\n"))?;
+        written.push(schema_path.display().to_string());
+    }
+    write(
+        out,
+        &format!(
+            "wrote {}\nnext: edit it, then `deploylink config check` and `deploylink plan`\n",
+            written.join(" and ")
+        ),
+    )
+}
+
+/// `deploylink sandbox`: serves until killed.
+#[cfg(feature = "sandbox")]
+fn sandbox(args: &crate::cli::SandboxArgs, out: &mut dyn Write) -> Result<()> {
+    use crate::sandbox::{IssuePolicy, Options, Sandbox};
+    let options = Options {
+        bind: std::net::SocketAddr::from(([127, 0, 0, 1], args.port)),
+        issues: if args.issues.is_empty() {
+            IssuePolicy::Any
+        } else {
+            IssuePolicy::Listed(args.issues.clone())
+        },
+        state_file: args.state_file.clone(),
+        latency: args.latency.unwrap_or_default(),
+        credentials: None,
+    };
+    let sandbox = Sandbox::start(options)
+        .map_err(|e| Error::io(format!("start the sandbox on 127.0.0.1:{}", args.port), e))?;
+    let url = sandbox.url();
+    write(
+        out,
+        &format!(
+            "deploylink sandbox: a local Jira at {url}\n\
+             \x20 page:     {url}/ (what it received)\n\
+             \x20 tracker:  kind jira-cloud (or jira-data-center), url {url}, any user and token\n\
+             \x20 deployments: api_url {url}, token_url {url}/oauth/token, any client id and secret\n\
+             stop it with Ctrl-C\n"
+        ),
+    )?;
+    let _ = out.flush();
+    sandbox.wait();
+    Ok(())
 }

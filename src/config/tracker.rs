@@ -25,7 +25,9 @@ pub const DEFAULT_MAX_CONCURRENCY: u32 = 8;
 const MAX_CONCURRENCY_LIMIT: u32 = 64;
 
 /// Which Jira product a tracker is.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Deserialize, Serialize, JsonSchema)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, Deserialize, Serialize, JsonSchema, clap::ValueEnum,
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum TrackerKind {
     /// Jira Cloud (`*.atlassian.net`): REST API 3, e-mail and API token.

@@ -1,5 +1,164 @@
-//! Delivering planned requests to Jira (SPEC 7). For now: the retry policy, which decides
-//! from each response or connection failure whether to retry, when, or to give up. The
-//! HTTP client, concurrency and the spool build on it.
+//! Delivering a deploy's writes to Jira (SPEC 7).
+//!
+//! Planning turns each deploy into [`Delivery`] values: plain data (tracker name, issue keys,
+//! method, URL, body; never a secret), so that a delivery that could not be made can be kept
+//! and sent later. A [`Sink`] takes them: [`Recorder`] only records them (the `plan` command
+//! and `--dry-run`), [`Jira`] sends them with bounded concurrency per tracker, retries and a
+//! time budget. Both go through the same planning code, so a plan is exactly what is sent.
 
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::config::Action;
+
+mod actions;
+mod attempt;
+mod pool;
 pub mod retry;
+mod session;
+
+pub use pool::{Jira, Options};
+pub use session::{Session, SessionError};
+
+/// One write to Jira, as data.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Delivery {
+    /// The tracker's name in the organization file (its credentials are read at send time).
+    pub tracker: String,
+    pub action: Action,
+    /// The deploy this write belongs to: the remote link's `globalId`.
+    pub deploy: String,
+    /// The issues it writes to: one, or for a deployment record all of them.
+    pub keys: Vec<String>,
+    pub method: String,
+    /// For a deployment record the `cloudId` is filled in when it is sent: `{cloudId}`.
+    pub url: String,
+    pub body: Value,
+    /// Keys of the deploy that this request cannot carry (Jira takes 500 per deployment):
+    /// reported as rejected, never dropped silently.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub left_out: Vec<String>,
+}
+
+/// The result for one issue (SPEC 12's `result`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum IssueResult {
+    // Ordered from best to worst: an issue's result across actions is the worst of them.
+    Planned,
+    Updated,
+    Linked,
+    RolledBack,
+    Unknown,
+    Rejected,
+    Spooled,
+    Failed,
+}
+
+impl IssueResult {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            IssueResult::Planned => "planned",
+            IssueResult::Linked => "linked",
+            IssueResult::Updated => "updated",
+            IssueResult::Unknown => "unknown",
+            IssueResult::Rejected => "rejected",
+            IssueResult::Failed => "failed",
+            IssueResult::Spooled => "spooled",
+            IssueResult::RolledBack => "rolled_back",
+        }
+    }
+}
+
+/// What happened to one issue in one delivery.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct KeyOutcome {
+    pub key: String,
+    pub action: Action,
+    pub result: IssueResult,
+    /// The HTTP status that decided it, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<u16>,
+    /// Why, when it is not plainly linked.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+/// What happened to one delivery.
+#[derive(Clone, Debug)]
+pub struct DeliveryOutcome {
+    pub delivery: Delivery,
+    pub keys: Vec<KeyOutcome>,
+    /// Requests sent for it, retries and preparatory requests included.
+    pub requests: u32,
+}
+
+impl DeliveryOutcome {
+    /// Whether it still has to be made (a failure that a later try may fix).
+    pub fn undelivered(&self) -> bool {
+        self.keys.iter().any(|k| k.result == IssueResult::Failed)
+    }
+}
+
+/// Where deliveries go.
+pub trait Sink {
+    /// Takes every delivery of a run; returns one outcome per delivery, in the same order.
+    fn deliver(&mut self, deliveries: Vec<Delivery>) -> Vec<DeliveryOutcome>;
+}
+
+/// A sink that sends nothing: every issue is `planned`.
+#[derive(Debug, Default)]
+pub struct Recorder;
+
+impl Sink for Recorder {
+    fn deliver(&mut self, deliveries: Vec<Delivery>) -> Vec<DeliveryOutcome> {
+        deliveries
+            .into_iter()
+            .map(|delivery| {
+                let mut keys: Vec<KeyOutcome> = delivery
+                    .keys
+                    .iter()
+                    .map(|key| outcome(key, delivery.action, IssueResult::Planned, None, None))
+                    .collect();
+                keys.extend(left_out(&delivery));
+                DeliveryOutcome {
+                    delivery,
+                    keys,
+                    requests: 0,
+                }
+            })
+            .collect()
+    }
+}
+
+fn outcome(
+    key: &str,
+    action: Action,
+    result: IssueResult,
+    status: Option<u16>,
+    reason: Option<String>,
+) -> KeyOutcome {
+    KeyOutcome {
+        key: key.to_owned(),
+        action,
+        result,
+        status,
+        reason,
+    }
+}
+
+/// The keys a delivery could not carry, as rejected.
+fn left_out(delivery: &Delivery) -> impl Iterator<Item = KeyOutcome> + '_ {
+    delivery.left_out.iter().map(|key| {
+        outcome(
+            key,
+            delivery.action,
+            IssueResult::Rejected,
+            None,
+            Some(format!(
+                "not sent: Jira takes at most {} issue keys per deployment record",
+                crate::jira::deployment::MAX_ASSOCIATIONS
+            )),
+        )
+    })
+}

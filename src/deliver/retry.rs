@@ -1,8 +1,10 @@
 //! When to retry a request to Jira, and after how long (SPEC 7; jira-api-facts 3).
 //!
 //! Retried: 429, 502, 503, 504 and connection failures, with exponential back-off and jitter
-//! (Atlassian's guidance: 4 retries, 5 s doubling to 30 s, jitter x0.7 to x1.3), waiting at
-//! least what `Retry-After` or `X-RateLimit-Reset` asks. Never retried: other 4xx. A 401 or
+//! (Atlassian's guidance for rate limits: 4 retries, 5 s doubling to 30 s, jitter x0.7 to
+//! x1.3; a server error or a dropped connection starts at 1 s, since nothing asked us to slow
+//! down and a hook has a 20 s budget), waiting at least what `Retry-After` or
+//! `X-RateLimit-Reset` asks. Never retried: other 4xx. A 401 or
 //! 403 stops every request to that tracker (no hammering with bad credentials). A 404 on an
 //! issue means the issue does not exist or cannot be seen: reported, not retried.
 //!
@@ -14,6 +16,9 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 #[derive(Clone, Debug, PartialEq)]
 pub struct RetryPolicy {
     pub max_retries: u32,
+    /// The first wait after a 429 without `Retry-After`.
+    pub first_rate_limit_delay: Duration,
+    /// The first wait after a server error or a connection failure.
     pub first_delay: Duration,
     pub max_delay: Duration,
     /// Multipliers applied to the back-off delay: a random factor in this range.
@@ -24,7 +29,8 @@ impl Default for RetryPolicy {
     fn default() -> Self {
         RetryPolicy {
             max_retries: 4,
-            first_delay: Duration::from_secs(5),
+            first_rate_limit_delay: Duration::from_secs(5),
+            first_delay: Duration::from_secs(1),
             max_delay: Duration::from_secs(30),
             jitter: (0.7, 1.3),
         }
@@ -110,7 +116,11 @@ impl RetryPolicy {
         if let Some(wait) = server_wait(outcome, now) {
             return wait.mul_f64(1.0 + 0.3 * random.clamp(0.0, 1.0));
         }
-        let doubled = self.first_delay.saturating_mul(1u32 << retries.min(16));
+        let first = match outcome {
+            Outcome::Response { status: 429, .. } => self.first_rate_limit_delay,
+            _ => self.first_delay,
+        };
+        let doubled = first.saturating_mul(1u32 << retries.min(16));
         let base = doubled.min(self.max_delay);
         let (low, high) = self.jitter;
         base.mul_f64(low + (high - low) * random.clamp(0.0, 1.0))
@@ -287,10 +297,10 @@ mod tests {
     }
 
     #[test]
-    fn back_off_doubles_from_five_seconds_to_thirty_with_jitter() {
+    fn back_off_after_a_rate_limit_doubles_from_five_seconds_to_thirty() {
         let policy = RetryPolicy::default();
         let delay = |retries, random| match policy.judge(
-            &response(503, None, None),
+            &response(429, None, None),
             retries,
             Idempotency::Idempotent,
             now(),
@@ -305,6 +315,31 @@ mod tests {
         assert_eq!(delay(3, 0.5), Duration::from_secs(30), "capped");
         assert_eq!(delay(0, 0.0), Duration::from_millis(3500), "x0.7");
         assert_eq!(delay(0, 1.0), Duration::from_millis(6500), "x1.3");
+    }
+
+    #[test]
+    fn back_off_after_a_server_error_doubles_from_one_second_with_jitter() {
+        let policy = RetryPolicy::default();
+        let patient = RetryPolicy {
+            max_retries: 10,
+            ..RetryPolicy::default()
+        };
+        let delay = |retries, random| match patient.judge(
+            &response(503, None, None),
+            retries,
+            Idempotency::Idempotent,
+            now(),
+            random,
+        ) {
+            Verdict::RetryAfter(d) => d,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(delay(0, 0.5), Duration::from_secs(1));
+        assert_eq!(delay(1, 0.5), Duration::from_secs(2));
+        assert_eq!(delay(4, 0.5), Duration::from_secs(16));
+        assert_eq!(delay(5, 0.5), Duration::from_secs(30), "capped");
+        assert_eq!(delay(0, 0.0), Duration::from_millis(700), "x0.7");
+        assert_eq!(delay(0, 1.0), Duration::from_millis(1300), "x1.3");
         assert_eq!(
             policy.judge(
                 &response(503, None, None),

@@ -1,4 +1,9 @@
-//! Jira's wire formats, as deploylink sends them. Only request models live here for now;
-//! the HTTP client comes with delivery.
+//! Jira's wire formats and the HTTP client that speaks them: request bodies (remote links,
+//! deployment records, comments), credentials, and the reading of Jira's answers.
 
+pub mod client;
+pub mod comment;
+pub mod credentials;
+pub mod deployment;
 pub mod remote_link;
+pub mod response;

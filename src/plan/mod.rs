@@ -8,8 +8,9 @@ use crate::config::{Environment, EnvironmentType, Project};
 use crate::error::Result;
 
 mod requests;
+use crate::deliver::Delivery;
 use crate::issues::{self, CommitFacts, IssueCommits, KeyIndex};
-use crate::jira::remote_link::RemoteLinkRequest;
+use crate::jira::remote_link;
 use crate::keys::IssueKey;
 use crate::range::{
     self, Base, BaseSource, CommitRange, GitError, Resolved, WalkOptions, WalkedCommit,
@@ -46,11 +47,13 @@ impl DeployState {
     }
 }
 
-/// Facts about the run that templates may use (filled by CI detection later).
+/// Facts about the CI run, when there is one: for templates and deployment records.
 #[derive(Clone, Debug, Default)]
 pub struct RunInfo {
     pub url: Option<String>,
     pub id: Option<String>,
+    /// The CI's run number: a deployment record's sequence number.
+    pub number: Option<i64>,
 }
 
 pub use crate::range::BaseRule;
@@ -88,19 +91,12 @@ pub struct CommitSummary {
     pub subject: String,
 }
 
-/// One HTTP request a deploy will send.
-#[derive(Clone, Debug, Serialize)]
-pub struct PlannedRequest {
-    pub tracker: String,
-    pub key: IssueKey,
-    pub method: &'static str,
-    pub url: String,
-    pub body: RemoteLinkRequest,
-}
-
 /// A planned deploy.
 #[derive(Clone, Debug)]
 pub struct Deploy {
+    /// The deploy's identity: the remote links' `globalId`
+    /// (`deploylink:{repo}:{project}:{environment}:{to}`).
+    pub id: String,
     pub project: String,
     pub environment: String,
     pub environment_type: EnvironmentType,
@@ -112,7 +108,8 @@ pub struct Deploy {
     pub max_commits: Option<usize>,
     pub commits: Vec<CommitSummary>,
     pub issues: Vec<IssueCommits>,
-    pub requests: Vec<PlannedRequest>,
+    /// The writes to Jira, in the order they are listed (sent concurrently).
+    pub deliveries: Vec<Delivery>,
     /// Warnings worth showing with the plan (no base found, an action not yet supported).
     pub notes: Vec<String>,
 }
@@ -140,6 +137,12 @@ pub fn plan_deploy(
         None => range::resolve(repo, target.to, base.clone(), target.walk, progress, &facts)?,
     };
     let mut deploy = Deploy {
+        id: remote_link::global_id(
+            target.repo_name,
+            project.name(),
+            &target.environment.name,
+            &target.to.to_string(),
+        ),
         project: project.name().to_owned(),
         environment: target.environment.name.clone(),
         environment_type: target.environment.kind,
@@ -159,7 +162,7 @@ pub fn plan_deploy(
         max_commits: target.walk.max_commits,
         commits: Vec::new(),
         issues: Vec::new(),
-        requests: Vec::new(),
+        deliveries: Vec::new(),
         notes,
     };
     let range = match resolved {
@@ -200,7 +203,8 @@ pub fn plan_deploy(
             subject: c.digest.subject.clone(),
         })
         .collect();
-    requests::plan_requests(target, &mut deploy, &commits)?;
+    let committed_at = repo.committed_at(target.to)?;
+    requests::plan_requests(target, &mut deploy, &commits, committed_at)?;
     Ok(deploy)
 }
 

@@ -1,65 +1,107 @@
-//! The requests a planned deploy will send: one remote link per issue (SPEC 6.1).
+//! The writes a planned deploy makes (SPEC 6), as [`Delivery`] values: a remote link per
+//! issue, one deployment record for the deploy, a comment per issue.
 
 use std::collections::HashMap;
 
-use super::{Deploy, DeployState, DeployTarget, PlannedRequest};
+use super::{Deploy, DeployState, DeployTarget};
 use crate::config::{Action, Project, Tracker};
+use crate::deliver::Delivery;
 use crate::error::{Error, Result};
 use crate::issues::CommitFacts;
+use crate::jira::comment::{self, CommentFacts};
+use crate::jira::deployment::{self, DeploymentFacts, MAX_ASSOCIATIONS};
 use crate::jira::remote_link::{self, Application, Icon, RemoteLinkRequest, RemoteObject, Status};
 use crate::keys::IssueKey;
 use crate::range::WalkedCommit;
 use crate::template::Placeholder;
 
-/// The remote-link requests (SPEC 6.1), one per issue.
+/// Adds the deliveries of each of the project's actions to `deploy`.
 pub(super) fn plan_requests(
     target: &DeployTarget<'_>,
     deploy: &mut Deploy,
     commits: &[WalkedCommit<CommitFacts>],
+    committed_at: i64,
 ) -> Result<()> {
-    let project = target.project;
-    for action in project.actions() {
-        if *action != Action::RemoteLink {
-            deploy.notes.push(format!(
-                "action '{}' is not planned by this version of deploylink; only remote-link is",
-                action.as_str()
-            ));
-        }
-    }
-    if !project.actions().contains(&Action::RemoteLink) || deploy.issues.is_empty() {
+    if deploy.issues.is_empty() {
         return Ok(());
     }
+    let project = target.project;
     let tracker = project.tracker()?;
+    let value = |p: Placeholder| placeholder_value(target, deploy, p);
+    let title = remote_link::truncate(&project.link_title().render(&value), remote_link::TEXT_MAX);
+    let url = link_url(target, deploy, project)?;
     let subjects: HashMap<String, String> = commits
         .iter()
         .map(|c| (c.id.to_string(), c.digest.subject.clone()))
         .collect();
-    let value = |p: Placeholder| placeholder_value(target, deploy, p);
-    let title = remote_link::truncate(&project.link_title().render(&value), remote_link::TEXT_MAX);
-    let url = link_url(target, deploy, project)?;
-    let global_id = remote_link::global_id(
-        target.repo_name,
-        project.name(),
-        &deploy.environment,
-        &deploy.to.to_string(),
-    );
-    for issue in &deploy.issues {
-        let summary: Vec<&str> = issue
-            .commits
+    let text = Text {
+        title: &title,
+        url: &url,
+        subjects: &subjects,
+    };
+    let mut deliveries = Vec::new();
+    for action in project.actions() {
+        match action {
+            Action::RemoteLink => remote_links(tracker, deploy, &text, &mut deliveries),
+            Action::Deployment => deliveries.push(deployment_record(
+                target,
+                tracker,
+                deploy,
+                &text,
+                committed_at,
+            )),
+            Action::Comment => comments(tracker, deploy, &text, &mut deliveries),
+        }
+    }
+    if let Some(record) = deliveries.iter().find(|d| !d.left_out.is_empty()) {
+        deploy.notes.push(format!(
+            "the deployment record carries the first {MAX_ASSOCIATIONS} issue keys; {} more are reported as rejected",
+            record.left_out.len()
+        ));
+    }
+    if project.actions().contains(&Action::Comment) {
+        deploy.notes.push(format!(
+            "a comment is posted only if the issue property {} does not list this deploy yet",
+            comment::PROPERTY_KEY
+        ));
+    }
+    deploy.deliveries = deliveries;
+    Ok(())
+}
+
+/// What every action says about the deploy.
+struct Text<'a> {
+    title: &'a str,
+    url: &'a str,
+    subjects: &'a HashMap<String, String>,
+}
+
+impl Text<'_> {
+    /// The subjects of `commits`, for a link's summary.
+    fn subjects_of(&self, commits: &[String]) -> Vec<&str> {
+        commits
             .iter()
-            .filter_map(|id| subjects.get(id).map(String::as_str))
-            .collect();
+            .filter_map(|id| self.subjects.get(id).map(String::as_str))
+            .collect()
+    }
+}
+
+fn remote_links(tracker: &Tracker, deploy: &Deploy, text: &Text<'_>, out: &mut Vec<Delivery>) {
+    for issue in &deploy.issues {
         let body = RemoteLinkRequest {
-            global_id: global_id.clone(),
+            global_id: deploy.id.clone(),
             application: Application {
                 kind: "deploylink".into(),
                 name: "deploylink".into(),
             },
             relationship: "deployed in".into(),
             object: RemoteObject {
-                url: url.clone(),
-                title: title.clone(),
-                summary: remote_link::truncate(&summary.join("; "), remote_link::TEXT_MAX),
+                url: text.url.to_owned(),
+                title: text.title.to_owned(),
+                summary: remote_link::truncate(
+                    &text.subjects_of(&issue.commits).join("; "),
+                    remote_link::TEXT_MAX,
+                ),
                 icon: Icon {
                     url_16x16: None,
                     title: format!("Deployment to {}", deploy.environment),
@@ -69,15 +111,100 @@ pub(super) fn plan_requests(
                 },
             },
         };
-        deploy.requests.push(PlannedRequest {
+        out.push(Delivery {
             tracker: tracker.name.clone(),
-            key: issue.key.clone(),
-            method: "POST",
+            action: Action::RemoteLink,
+            deploy: deploy.id.clone(),
+            keys: vec![issue.key.to_string()],
+            method: "POST".into(),
             url: remote_link_url(tracker, &issue.key),
-            body,
+            body: serde_json::to_value(&body).unwrap_or_default(),
+            left_out: Vec::new(),
         });
     }
-    Ok(())
+}
+
+/// SPEC 6.2: stable identity (pipeline = repo + project, environment = its name, sequence =
+/// the CI run number, else the deployed commit's time), issue keys first, at most 500.
+fn deployment_record(
+    target: &DeployTarget<'_>,
+    tracker: &Tracker,
+    deploy: &Deploy,
+    text: &Text<'_>,
+    committed_at: i64,
+) -> Delivery {
+    let keys: Vec<String> = deploy.issues.iter().map(|i| i.key.to_string()).collect();
+    let (sent, left_out) = keys.split_at(keys.len().min(MAX_ASSOCIATIONS));
+    let to = deploy.to.to_string();
+    let short = &to[..7];
+    let pipeline_id = format!("{}/{}", target.repo_name, deploy.project);
+    let pipeline_name = format!("{} {}", target.repo_name, deploy.project);
+    let label = target
+        .refname
+        .as_deref()
+        .and_then(|r| r.strip_prefix("refs/tags/"))
+        .unwrap_or(short);
+    let display_name = format!("{} {label}", deploy.project);
+    let last_updated = humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string();
+    let facts = DeploymentFacts {
+        pipeline_id: &pipeline_id,
+        pipeline_name: &pipeline_name,
+        pipeline_url: target.repo_url.unwrap_or(text.url),
+        environment: &deploy.environment,
+        environment_type: deploy.environment_type.as_str(),
+        sequence_number: target.run.number.unwrap_or(committed_at),
+        display_name: &display_name,
+        description: text.title,
+        label,
+        url: text.url,
+        state: deploy.state.as_str(),
+        last_updated: &last_updated,
+        keys: sent,
+    };
+    let api_url = tracker
+        .deployments
+        .as_ref()
+        .map(|d| d.api_url.as_str())
+        .unwrap_or(crate::config::DEFAULT_DEPLOYMENTS_API_URL);
+    Delivery {
+        tracker: tracker.name.clone(),
+        action: Action::Deployment,
+        deploy: deploy.id.clone(),
+        keys: sent.to_vec(),
+        method: "POST".into(),
+        url: deployment::bulk_url(api_url, "{cloudId}"),
+        body: deployment::request_body(&facts),
+        left_out: left_out.to_vec(),
+    }
+}
+
+fn comments(tracker: &Tracker, deploy: &Deploy, text: &Text<'_>, out: &mut Vec<Delivery>) {
+    let version = tracker.kind.rest_api_version();
+    for issue in &deploy.issues {
+        let lines: Vec<String> = issue
+            .commits
+            .iter()
+            .map(|id| {
+                let subject = text.subjects.get(id).map(String::as_str).unwrap_or("");
+                format!("{}  {subject}", &id[..id.len().min(7)])
+            })
+            .collect();
+        let facts = CommentFacts {
+            title: text.title,
+            url: text.url,
+            commits: &lines,
+        };
+        out.push(Delivery {
+            tracker: tracker.name.clone(),
+            action: Action::Comment,
+            deploy: deploy.id.clone(),
+            keys: vec![issue.key.to_string()],
+            method: "POST".into(),
+            url: comment::comment_url(&tracker.url, version, issue.key.as_str()),
+            body: comment::request_body(tracker.kind, &facts),
+            left_out: Vec::new(),
+        });
+    }
 }
 
 pub fn remote_link_url(tracker: &Tracker, key: &IssueKey) -> String {

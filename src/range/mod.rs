@@ -39,6 +39,12 @@ pub enum GitError {
     CorruptShallowFile { path: PathBuf },
     #[error("internal error in the commit walk (a bug; please report it)")]
     Internal,
+    #[error("cannot record the deploy in {refname}: {source}\n  hint: the repository must be writable by this user")]
+    RecordFailed {
+        refname: String,
+        #[source]
+        source: git2::Error,
+    },
 }
 
 /// Where the base of a deploy comes from (`--from`).

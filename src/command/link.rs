@@ -1,0 +1,124 @@
+//! `deploylink link`: plan the deploys, deliver them, record them, report.
+
+use std::io::Write;
+
+use crate::cli::{GlobalArgs, LinkArgs, OnError};
+use crate::config::{Action, Config};
+use crate::deliver::{self, Delivery, DeliveryOutcome, Jira, Recorder, Session, Sink};
+use crate::error::{Error, Result};
+use crate::plan::{Deploy, DeployState, RangeStatus, RunInfo};
+use crate::repo::Repo;
+use crate::report::Run;
+
+pub fn link(global: &GlobalArgs, args: &LinkArgs, out: &mut dyn Write) -> Result<()> {
+    let repo = Repo::open(global.repo.as_deref())?;
+    let run = RunInfo {
+        url: args.run_url.clone(),
+        id: args.run_id.clone(),
+        number: args.run_number,
+    };
+    let (config, deploys) = super::prepare(global, &repo, &args.plan, run)?;
+    let deliveries = all_deliveries(&deploys);
+    let outcomes = if args.dry_run {
+        Recorder.deliver(deliveries)
+    } else {
+        let sessions = open_sessions(&config, &deliveries)?;
+        let options = deliver::Options {
+            budget: args.budget,
+            ..deliver::Options::default()
+        };
+        Jira::new(sessions, options).deliver(deliveries)
+    };
+    if args.record && !args.dry_run {
+        record(&repo, &deploys, &outcomes)?;
+    }
+    let report = Run {
+        deploys: &deploys,
+        outcomes: &outcomes,
+        sent: !args.dry_run,
+    };
+    super::write_run(out, global.format, &report)?;
+    let failed = outcomes.iter().filter(|o| o.undelivered()).count();
+    if failed == 0 {
+        return Ok(());
+    }
+    match args.on_error {
+        OnError::Fail => Err(Error::DeliveryFailed { failed }),
+        OnError::Warn => {
+            log::warn!("{failed} {} failed; see above", deliveries_word(failed));
+            Ok(())
+        }
+    }
+}
+
+fn deliveries_word(n: usize) -> &'static str {
+    if n == 1 {
+        "delivery"
+    } else {
+        "deliveries"
+    }
+}
+
+/// Every delivery of every deploy, in plan order.
+pub fn all_deliveries(deploys: &[Deploy]) -> Vec<Delivery> {
+    deploys
+        .iter()
+        .flat_map(|d| d.deliveries.iter().cloned())
+        .collect()
+}
+
+/// A session for each tracker the deliveries use: credentials are read here, before anything
+/// is sent, so a missing variable stops the run with its name instead of half a delivery.
+fn open_sessions(config: &Config, deliveries: &[Delivery]) -> Result<Vec<Session>> {
+    let mut sessions = Vec::new();
+    for (tracker, _) in config.trackers() {
+        let used: Vec<&Delivery> = deliveries
+            .iter()
+            .filter(|d| d.tracker == tracker.name)
+            .collect();
+        if used.is_empty()
+            || sessions
+                .iter()
+                .any(|s: &Session| s.tracker.name == tracker.name)
+        {
+            continue;
+        }
+        let oauth = used.iter().any(|d| d.action == Action::Deployment);
+        sessions.push(Session::open(tracker, oauth)?);
+    }
+    Ok(sessions)
+}
+
+/// `--record`: moves `refs/deploylink/<project>/<environment>` to what each environment now
+/// runs, when its deploy succeeded (or was a rollback) and every delivery of it was made.
+/// A deploy with a failed delivery is not recorded, so the next deploy's range still
+/// contains its commits and their issues get linked then.
+fn record(repo: &Repo, deploys: &[Deploy], outcomes: &[DeliveryOutcome]) -> Result<()> {
+    for deploy in deploys {
+        let changed_environment = matches!(
+            deploy.status,
+            RangeStatus::Deployed | RangeStatus::RolledBack
+        ) && matches!(
+            deploy.state,
+            DeployState::Successful | DeployState::RolledBack
+        );
+        let failed = outcomes
+            .iter()
+            .any(|o| o.delivery.deploy == deploy.id && o.undelivered());
+        if !changed_environment {
+            continue;
+        }
+        let refname = format!("refs/deploylink/{}/{}", deploy.project, deploy.environment);
+        if failed {
+            log::warn!(
+                "{} -> {}: not recorded in {refname}, because a delivery failed: the next deploy will include these commits again",
+                deploy.project,
+                deploy.environment
+            );
+            continue;
+        }
+        repo.record_deploy(&refname, deploy.to)?;
+        log::info!("recorded {refname} = {}", deploy.to);
+    }
+    Ok(())
+}

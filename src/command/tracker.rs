@@ -1,0 +1,330 @@
+//! `deploylink tracker connect|list|disconnect` (SPEC 3.4): the organization file, edited
+//! from the command line, with each tracker's credentials checked live against Jira.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde_json::json;
+
+use crate::cli::{ConnectArgs, GlobalArgs, TrackerCommand};
+use crate::config::edit::{self, NewTracker};
+use crate::config::{self, SecretRef, Source, Tracker, TrustMode};
+use crate::error::{Error, Result};
+use crate::jira::client::{Attempt, Body, HttpClient, Method, Request, RequestAuth};
+use crate::jira::{credentials, response};
+use crate::report::Format;
+
+pub fn run(global: &GlobalArgs, command: TrackerCommand, out: &mut dyn Write) -> Result<()> {
+    match command {
+        TrackerCommand::Connect(args) => connect(global, &args, out),
+        TrackerCommand::List { check } => list(global, check, out),
+        TrackerCommand::Disconnect { name } => disconnect(global, &name, out),
+    }
+}
+
+/// The organization file to edit: `--trackers`, `$DEPLOYLINK_TRACKERS`, else the first of the
+/// user's locations that exists, else `~/.config/deploylink/trackers.yml`.
+fn organization_file(global: &GlobalArgs) -> Result<PathBuf> {
+    let env = |name: &str| std::env::var(name).ok();
+    let candidates =
+        config::trackers_file_candidates(global.trackers.as_deref(), &env, None, TrustMode::Client);
+    let chosen = candidates
+        .iter()
+        .find(|c| c.is_explicit() || c.path().exists())
+        .or_else(|| candidates.first());
+    chosen.map(|c| c.path().to_path_buf()).ok_or_else(|| {
+        Error::usage(
+            "cannot tell where the organization file is: HOME is not set\n  \
+             hint: pass --trackers FILE or set DEPLOYLINK_TRACKERS",
+        )
+    })
+}
+
+fn read_existing(path: &Path) -> Result<Option<String>> {
+    match std::fs::read_to_string(path) {
+        Ok(text) => Ok(Some(text)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(config::ConfigError::unreadable(path, &e).into()),
+    }
+}
+
+fn secret(env: &Option<String>, file: &Option<PathBuf>) -> Option<SecretRef> {
+    match (env, file) {
+        (Some(name), _) => Some(SecretRef::Env(name.clone())),
+        (None, Some(path)) => Some(SecretRef::File(path.clone())),
+        (None, None) => None,
+    }
+}
+
+fn connect(global: &GlobalArgs, args: &ConnectArgs, out: &mut dyn Write) -> Result<()> {
+    let path = organization_file(global)?;
+    let name = path.display().to_string();
+    let token = secret(&args.token_env, &args.token_file)
+        .ok_or_else(|| Error::usage("give --token-env VAR or --token-file PATH"))?;
+    let new = NewTracker {
+        name: args.name.clone(),
+        kind: args.kind,
+        url: args.url.trim_end_matches('/').to_owned(),
+        user: secret(&args.user_env, &args.user_file),
+        token,
+        deployments: args
+            .client_id_env
+            .clone()
+            .zip(args.client_secret_env.clone())
+            .map(|(id, secret)| (SecretRef::Env(id), SecretRef::Env(secret))),
+        ca_file: args.ca_file.clone(),
+        max_concurrency: args.max_concurrency,
+    };
+    let existing = read_existing(&path)?;
+    // The new text is validated as deploylink reads it before anything is checked or written.
+    let text = edit::upsert_tracker(existing.as_deref(), &name, &new)?;
+    let parsed = config::parse_trackers(&Source {
+        name: name.clone(),
+        text: text.clone().into_bytes(),
+    })?;
+    let tracker = parsed.tracker(&args.name).ok_or_else(|| {
+        Error::usage(format!(
+            "internal: tracker '{}' missing after the edit",
+            args.name
+        ))
+    })?;
+    let who = check(tracker)?;
+    edit::write_atomically(&path, &text).map_err(|e| Error::io(format!("write {name}"), e))?;
+    let replaced = existing
+        .as_deref()
+        .and_then(|t| edit::tracker_names(t, &name).ok())
+        .is_some_and(|names| names.contains(&args.name));
+    match global.format {
+        Format::Human => super::write(
+            out,
+            &format!(
+                "Jira is connected as {who}\n{} tracker '{}' in {name}\n",
+                if replaced { "updated" } else { "added" },
+                args.name
+            ),
+        ),
+        Format::Json => super::write(
+            out,
+            &format!(
+                "{:#}\n",
+                json!({"tracker": args.name, "connected_as": who, "file": name, "replaced": replaced})
+            ),
+        ),
+    }
+}
+
+fn list(global: &GlobalArgs, check_now: bool, out: &mut dyn Write) -> Result<()> {
+    let path = organization_file(global)?;
+    let Some(text) = read_existing(&path)? else {
+        log::warn!(
+            "no organization file at {}: no tracker is connected; `deploylink tracker connect` adds one",
+            path.display()
+        );
+        return match global.format {
+            Format::Human => Ok(()),
+            Format::Json => super::write(out, "{\"trackers\": []}\n"),
+        };
+    };
+    let file = config::parse_trackers(&Source {
+        name: path.display().to_string(),
+        text: text.into_bytes(),
+    })?;
+    let mut rows = Vec::new();
+    let mut failures = 0;
+    for tracker in file.trackers() {
+        let status = check_now.then(|| check(tracker));
+        if matches!(status, Some(Err(_))) {
+            failures += 1;
+        }
+        rows.push((tracker, status));
+    }
+    match global.format {
+        Format::Human => {
+            let mut text = String::new();
+            for (tracker, status) in &rows {
+                text.push_str(&format!(
+                    "{:<12} {:<17} {}  {}\n",
+                    tracker.name,
+                    tracker.kind.as_str(),
+                    tracker.url,
+                    credentials_used(tracker)
+                ));
+                match status {
+                    Some(Ok(who)) => text.push_str(&format!("{:<12} ok: connected as {who}\n", "")),
+                    Some(Err(e)) => text.push_str(&format!("{:<12} FAILED: {e}\n", "")),
+                    None => {}
+                }
+            }
+            super::write(out, &text)?;
+        }
+        Format::Json => {
+            let trackers: Vec<_> = rows
+                .iter()
+                .map(|(t, status)| {
+                    let mut row = json!({
+                        "name": t.name, "kind": t.kind.as_str(), "url": t.url,
+                        "credentials": credentials_used(t),
+                    });
+                    if let Some(status) = status {
+                        row["check"] = match status {
+                            Ok(who) => json!({"ok": true, "connected_as": who}),
+                            Err(e) => json!({"ok": false, "error": e.to_string()}),
+                        };
+                    }
+                    row
+                })
+                .collect();
+            super::write(out, &format!("{:#}\n", json!({"trackers": trackers})))?;
+        }
+    }
+    if failures > 0 {
+        return Err(Error::TrackerCheck {
+            message: format!("{failures} of {} trackers failed the check", rows.len()),
+            credentials: false,
+        });
+    }
+    Ok(())
+}
+
+/// `<from $JIRA_USER>, <from $JIRA_API_TOKEN>` and the OAuth pair, if any.
+fn credentials_used(tracker: &Tracker) -> String {
+    let mut parts: Vec<String> = tracker.auth.user.iter().map(ToString::to_string).collect();
+    parts.push(tracker.auth.token.to_string());
+    if let Some(d) = &tracker.deployments {
+        parts.push(format!("deployments: {} {}", d.client_id, d.client_secret));
+    }
+    parts.join(", ")
+}
+
+fn disconnect(global: &GlobalArgs, name: &str, out: &mut dyn Write) -> Result<()> {
+    let path = organization_file(global)?;
+    let file_name = path.display().to_string();
+    let Some(existing) = read_existing(&path)? else {
+        return Err(Error::usage(format!(
+            "no organization file at {file_name}, so tracker '{name}' is not connected"
+        )));
+    };
+    let text = edit::remove_tracker(&existing, &file_name, name)?;
+    edit::write_atomically(&path, &text).map_err(|e| Error::io(format!("write {file_name}"), e))?;
+    let users = projects_using(global, name);
+    let mut message = format!("removed tracker '{name}' from {file_name}\n");
+    if !users.is_empty() {
+        message.push_str(&format!(
+            "projects of this repository that used it: {}\n  they fail until you connect it again or choose another tracker (`tracker:` in .deploylink.yml)\n",
+            users.join(", ")
+        ));
+    }
+    match global.format {
+        Format::Human => super::write(out, &message),
+        Format::Json => super::write(
+            out,
+            &format!(
+                "{:#}\n",
+                json!({"tracker": name, "file": file_name, "projects_using_it": users})
+            ),
+        ),
+    }
+}
+
+/// The projects of the repository around the current directory (its work tree's
+/// `.deploylink.yml`, else HEAD's) that name `tracker`; empty outside a repository.
+fn projects_using(global: &GlobalArgs, tracker: &str) -> Vec<String> {
+    let Ok(repo) = crate::repo::Repo::open(global.repo.as_deref()) else {
+        return Vec::new();
+    };
+    let from_tree = repo
+        .git()
+        .workdir()
+        .map(|dir| dir.join(super::PROJECT_FILE))
+        .and_then(|path| std::fs::read(path).ok());
+    let from_head = || {
+        let head = repo.resolve("HEAD").ok()?;
+        repo.read_file_at(head, super::PROJECT_FILE).ok().flatten()
+    };
+    let Some(text) = from_tree.or_else(from_head) else {
+        return Vec::new();
+    };
+    let source = Source {
+        name: super::PROJECT_FILE.into(),
+        text,
+    };
+    match config::parse_project(&source, &repo.name()) {
+        Ok(file) => file
+            .projects()
+            .iter()
+            .filter(|p| p.tracker_name() == Some(tracker))
+            .map(|p| p.name().to_owned())
+            .collect(),
+        Err(_) => Vec::new(),
+    }
+}
+
+/// `GET /rest/api/{3|2}/myself` with the tracker's credentials: the account's display name,
+/// or an error that tells 401 from 403 from unreachable from a TLS failure.
+pub fn check(tracker: &Tracker) -> Result<String> {
+    let auth = credentials::site_auth(tracker).map_err(|e| Error::Session(e.into()))?;
+    let ca: Vec<&Path> = tracker.ca_file.iter().map(PathBuf::as_path).collect();
+    let http = HttpClient::new(&ca).map_err(|source| {
+        Error::Session(crate::deliver::SessionError::Client {
+            tracker: tracker.name.clone(),
+            source,
+        })
+    })?;
+    let url = format!(
+        "{}/rest/api/{}/myself",
+        tracker.url,
+        tracker.kind.rest_api_version()
+    );
+    let attempt = http.send(&Request {
+        method: Method::Get,
+        url: &url,
+        auth: RequestAuth::Site(&auth),
+        body: Body::None,
+        timeout: Duration::from_secs(15),
+    });
+    let failure = |message: String, credentials: bool| Error::TrackerCheck {
+        message,
+        credentials,
+    };
+    match attempt {
+        Attempt::Response(r) if r.status == 200 => {
+            let body: serde_json::Value = serde_json::from_str(&r.body).unwrap_or_default();
+            let who = ["displayName", "name", "emailAddress", "accountId"]
+                .iter()
+                .find_map(|k| body[k].as_str())
+                .ok_or_else(|| {
+                    failure(
+                        format!("{url} answered 200 but not with a Jira user: is {} a Jira site?", tracker.url),
+                        true,
+                    )
+                })?;
+            Ok(who.to_owned())
+        }
+        Attempt::Response(r) if r.status == 401 || r.status == 403 => {
+            Err(failure(response::refusal(tracker, &r), true))
+        }
+        Attempt::Response(r) if r.status == 404 => Err(failure(
+            format!(
+                "{url}: {}: there is no Jira REST API at this URL; check --url (a Data Center site \
+                 behind a context path needs it, e.g. https://host/jira) and --kind",
+                response::describe(&r)
+            ),
+            true,
+        )),
+        Attempt::Response(r) => Err(failure(format!("{url}: {}", response::describe(&r)), false)),
+        Attempt::ConnectFailed { reason, tls: true } => Err(failure(
+            format!(
+                "TLS failure talking to {}: {reason}\n  hint: if the site uses a private certificate \
+                 authority, pass --ca-file PEM",
+                tracker.url
+            ),
+            false,
+        )),
+        Attempt::ConnectFailed { reason, .. } => Err(failure(
+            format!("cannot reach {}: {reason}\n  hint: check the URL, the network and any proxy (HTTPS_PROXY)", tracker.url),
+            false,
+        )),
+        Attempt::Interrupted { reason } => Err(failure(format!("{url}: no answer: {reason}"), false)),
+    }
+}

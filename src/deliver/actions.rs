@@ -1,0 +1,416 @@
+//! The requests of each action (SPEC 6): a remote link is one upsert; a deployment record
+//! needs the site's `cloudId` and an OAuth token first; a comment reads and then updates the
+//! issue property that makes it happen once per deploy.
+
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use serde_json::Value;
+
+use super::attempt::{self, Context, Credential, Sent};
+use super::retry::Idempotency;
+use super::session::Session;
+use super::{left_out, outcome, Delivery, DeliveryOutcome, IssueResult, KeyOutcome};
+use crate::config::Action;
+use crate::jira::client::{Body, Method, Request, RequestAuth};
+use crate::jira::{comment, deployment, response};
+
+/// Makes one delivery.
+pub(super) fn run(session: &Session, delivery: &Delivery, context: &Context) -> DeliveryOutcome {
+    let mut sent = 0;
+    let mut keys = match delivery.action {
+        Action::RemoteLink => remote_link(session, delivery, context, &mut sent),
+        Action::Deployment => deployment_record(session, delivery, context, &mut sent),
+        Action::Comment => comment_once(session, delivery, context, &mut sent),
+    };
+    keys.extend(left_out(delivery));
+    DeliveryOutcome {
+        delivery: delivery.clone(),
+        keys,
+        requests: sent,
+    }
+}
+
+/// Every key of `delivery` with the same result.
+fn all(
+    delivery: &Delivery,
+    result: IssueResult,
+    status: Option<u16>,
+    reason: Option<String>,
+) -> Vec<KeyOutcome> {
+    delivery
+        .keys
+        .iter()
+        .map(|key| outcome(key, delivery.action, result, status, reason.clone()))
+        .collect()
+}
+
+fn method(delivery: &Delivery) -> Method {
+    match delivery.method.as_str() {
+        "PUT" => Method::Put,
+        "GET" => Method::Get,
+        _ => Method::Post,
+    }
+}
+
+/// The common endings: not found, refused, failed.
+fn ended(
+    session: &Session,
+    delivery: &Delivery,
+    sent: Sent,
+    credential: Credential,
+) -> Vec<KeyOutcome> {
+    match sent {
+        Sent::Answer(r) => all(delivery, IssueResult::Linked, Some(r.status), None),
+        Sent::NotFound(r) => all(
+            delivery,
+            IssueResult::Unknown,
+            Some(r.status),
+            Some("the issue does not exist, or the tracker's account cannot see it".into()),
+        ),
+        Sent::Refused { status, response } => {
+            let reason = response::refusal(&session.tracker, &response);
+            session.refuse(credential, &reason);
+            log::error!("{reason}");
+            all(delivery, IssueResult::Failed, Some(status), Some(reason))
+        }
+        Sent::Failed { status, reason } => all(delivery, IssueResult::Failed, status, Some(reason)),
+    }
+}
+
+/// SPEC 6.1: the `globalId` upsert; 201 created, 200 updated.
+fn remote_link(
+    session: &Session,
+    delivery: &Delivery,
+    context: &Context,
+    sent: &mut u32,
+) -> Vec<KeyOutcome> {
+    let request = Request {
+        method: method(delivery),
+        url: &delivery.url,
+        auth: RequestAuth::Site(&session.auth),
+        body: Body::Json(&delivery.body),
+        timeout: attempt::TIMEOUT,
+    };
+    match attempt::send(
+        session,
+        request,
+        Credential::Site,
+        Idempotency::Idempotent,
+        context,
+        sent,
+    ) {
+        Sent::Answer(r) if r.status == 201 => all(delivery, IssueResult::Linked, Some(201), None),
+        Sent::Answer(r) => all(delivery, IssueResult::Updated, Some(r.status), None),
+        other => ended(session, delivery, other, Credential::Site),
+    }
+}
+
+/// SPEC 6.2: `cloudId`, token, one bulk call; a 401 refreshes the token once.
+fn deployment_record(
+    session: &Session,
+    delivery: &Delivery,
+    context: &Context,
+    sent: &mut u32,
+) -> Vec<KeyOutcome> {
+    let cloud_id = match cloud_id(session, context, sent) {
+        Ok(id) => id,
+        Err(reason) => return all(delivery, IssueResult::Failed, None, Some(reason)),
+    };
+    let url = delivery.url.replace("{cloudId}", &cloud_id);
+    let mut body = delivery.body.clone();
+    let mut refreshed = false;
+    loop {
+        let token = match token(session, context, sent, refreshed) {
+            Ok(token) => token,
+            Err(reason) => return all(delivery, IssueResult::Failed, None, Some(reason)),
+        };
+        // Each send supersedes the last: a strictly increasing updateSequenceNumber.
+        deployment::stamp(&mut body, now_ms());
+        let request = Request {
+            method: Method::Post,
+            url: &url,
+            auth: RequestAuth::Bearer(&token),
+            body: Body::Json(&body),
+            timeout: attempt::TIMEOUT,
+        };
+        match attempt::send(session, request, Credential::OAuth, Idempotency::Idempotent, context, sent) {
+            Sent::Answer(r) => return bulk_outcomes(delivery, &r.body, r.status),
+            Sent::Refused { status: 401, .. } if !refreshed => refreshed = true,
+            Sent::NotFound(r) => {
+                return all(
+                    delivery,
+                    IssueResult::Failed,
+                    Some(r.status),
+                    Some(format!(
+                        "{}: the deployments API does not know this site (cloudId {cloud_id}); check deployments.api_url",
+                        response::describe(&r)
+                    )),
+                )
+            }
+            Sent::Refused { status, response } => {
+                let reason = format!(
+                    "{}: the deployments API refused the OAuth credentials of tracker '{}'; \
+                     they need the deployments permission (Jira settings > Apps > OAuth credentials)",
+                    response::describe(&response),
+                    session.tracker.name
+                );
+                session.refuse(Credential::OAuth, &reason);
+                log::error!("{reason}");
+                return all(delivery, IssueResult::Failed, Some(status), Some(reason));
+            }
+            other => return ended(session, delivery, other, Credential::OAuth),
+        }
+    }
+}
+
+/// Per key: unknown to Jira, rejected with the deployment, or recorded.
+fn bulk_outcomes(delivery: &Delivery, body: &str, status: u16) -> Vec<KeyOutcome> {
+    let Some(answer) = deployment::parse_bulk_answer(body) else {
+        return all(
+            delivery,
+            IssueResult::Failed,
+            Some(status),
+            Some(format!(
+                "Jira answered {status} with a body that is not the deployments answer: {}",
+                response::describe(&crate::jira::client::Response {
+                    status,
+                    retry_after: None,
+                    rate_limit_reset: None,
+                    content_type: None,
+                    location: None,
+                    body: body.to_owned(),
+                })
+            )),
+        );
+    };
+    let rejected = (!answer.rejected.is_empty()).then(|| answer.rejected.join("; "));
+    delivery
+        .keys
+        .iter()
+        .map(|key| {
+            if answer.unknown_issue_keys.iter().any(|k| k == key) {
+                outcome(
+                    key,
+                    delivery.action,
+                    IssueResult::Unknown,
+                    Some(status),
+                    Some("Jira does not know this issue".into()),
+                )
+            } else if let Some(reason) = &rejected {
+                outcome(
+                    key,
+                    delivery.action,
+                    IssueResult::Rejected,
+                    Some(status),
+                    Some(format!("the deployment was rejected: {reason}")),
+                )
+            } else {
+                outcome(
+                    key,
+                    delivery.action,
+                    IssueResult::Linked,
+                    Some(status),
+                    None,
+                )
+            }
+        })
+        .collect()
+}
+
+fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+/// The site's `cloudId`, fetched once per run.
+fn cloud_id(session: &Session, context: &Context, sent: &mut u32) -> Result<String, String> {
+    let Ok(mut cached) = session.cloud_id.lock() else {
+        return Err("internal: the cloudId cache is poisoned".into());
+    };
+    if let Some(id) = cached.as_ref() {
+        return Ok(id.clone());
+    }
+    let url = deployment::tenant_info_url(&session.tracker.url);
+    let request = Request {
+        method: Method::Get,
+        url: &url,
+        auth: RequestAuth::None,
+        body: Body::None,
+        timeout: attempt::TIMEOUT,
+    };
+    let found = match attempt::send(
+        session,
+        request,
+        Credential::None,
+        Idempotency::Idempotent,
+        context,
+        sent,
+    ) {
+        Sent::Answer(r) => deployment::parse_tenant_info(&r.body).ok_or_else(|| {
+            format!("{url} answered without a cloudId: is the tracker's url a Jira Cloud site?")
+        }),
+        Sent::NotFound(r) | Sent::Refused { response: r, .. } => Err(format!(
+            "cannot find the site's cloudId: {url}: {}; deployment records need a Jira Cloud site",
+            response::describe(&r)
+        )),
+        Sent::Failed { reason, .. } => {
+            Err(format!("cannot find the site's cloudId: {url}: {reason}"))
+        }
+    }?;
+    *cached = Some(found.clone());
+    Ok(found)
+}
+
+/// The OAuth token, fetched once per run (again when `refresh`, after a 401).
+fn token(
+    session: &Session,
+    context: &Context,
+    sent: &mut u32,
+    refresh: bool,
+) -> Result<String, String> {
+    let Some(oauth) = &session.oauth else {
+        return Err(format!(
+            "tracker '{}' has no deployments: client credentials, which deployment records need",
+            session.tracker.name
+        ));
+    };
+    let Ok(mut cached) = session.token.lock() else {
+        return Err("internal: the token cache is poisoned".into());
+    };
+    if let Some((token, expires)) = cached.as_ref() {
+        if !refresh && Instant::now() < *expires {
+            return Ok(token.clone());
+        }
+    }
+    let Some(deployments) = &session.tracker.deployments else {
+        return Err("internal: OAuth credentials without deployments settings".into());
+    };
+    let form = [
+        ("grant_type", "client_credentials"),
+        ("client_id", oauth.client_id.expose()),
+        ("client_secret", oauth.client_secret.expose()),
+    ];
+    let request = Request {
+        method: Method::Post,
+        url: &deployments.token_url,
+        auth: RequestAuth::None,
+        body: Body::Form(&form),
+        timeout: attempt::TIMEOUT,
+    };
+    let answer = match attempt::send(session, request, Credential::None, Idempotency::Idempotent, context, sent) {
+        Sent::Answer(r) => deployment::parse_token(&r.body).ok_or_else(|| {
+            format!("{} answered without an access_token", deployments.token_url)
+        }),
+        Sent::NotFound(r) | Sent::Refused { response: r, .. } => Err(format!(
+            "the OAuth token request was refused: {}; check the tracker's deployments client_id and \
+             client_secret (created in Jira settings > Apps > OAuth credentials)",
+            response::describe(&r)
+        )),
+        Sent::Failed { reason, .. } => Err(format!("cannot get an OAuth token: {reason}")),
+    }?;
+    // Renew a minute early; without `expires_in`, assume the hour Atlassian's tokens last.
+    let lifetime = Duration::from_secs(answer.expires_in.unwrap_or(3600).saturating_sub(60));
+    *cached = Some((answer.access_token.clone(), Instant::now() + lifetime));
+    Ok(answer.access_token)
+}
+
+/// SPEC 6.3: skip the issue if the deploy already commented, else comment and remember.
+fn comment_once(
+    session: &Session,
+    delivery: &Delivery,
+    context: &Context,
+    sent: &mut u32,
+) -> Vec<KeyOutcome> {
+    let Some(key) = delivery.keys.first() else {
+        return Vec::new();
+    };
+    let version = session.tracker.kind.rest_api_version();
+    let property_url = comment::property_url(&session.tracker.url, version, key);
+    let get = Request {
+        method: Method::Get,
+        url: &property_url,
+        auth: RequestAuth::Site(&session.auth),
+        body: Body::None,
+        timeout: attempt::TIMEOUT,
+    };
+    // A 404 here means no property yet (or no issue: the comment's 404 will say which).
+    let property: Option<Value> = match attempt::send(
+        session,
+        get,
+        Credential::Site,
+        Idempotency::Idempotent,
+        context,
+        sent,
+    ) {
+        Sent::Answer(r) => serde_json::from_str::<Value>(&r.body)
+            .ok()
+            .map(|v| v["value"].clone()),
+        Sent::NotFound(_) => None,
+        other => return ended(session, delivery, other, Credential::Site),
+    };
+    if comment::already_commented(property.as_ref(), &delivery.deploy) {
+        return all(
+            delivery,
+            IssueResult::Updated,
+            None,
+            Some("this deploy already commented on the issue".into()),
+        );
+    }
+    let post = Request {
+        method: Method::Post,
+        url: &delivery.url,
+        auth: RequestAuth::Site(&session.auth),
+        body: Body::Json(&delivery.body),
+        timeout: attempt::TIMEOUT,
+    };
+    // Not idempotent: a comment POST that may have been processed is not sent again.
+    match attempt::send(
+        session,
+        post,
+        Credential::Site,
+        Idempotency::NotIdempotent,
+        context,
+        sent,
+    ) {
+        Sent::Answer(_) => {}
+        other => return ended(session, delivery, other, Credential::Site),
+    }
+    let value = comment::remember(property.as_ref(), &delivery.deploy);
+    let put = Request {
+        method: Method::Put,
+        url: &property_url,
+        auth: RequestAuth::Site(&session.auth),
+        body: Body::Json(&value),
+        timeout: attempt::TIMEOUT,
+    };
+    match attempt::send(
+        session,
+        put,
+        Credential::Site,
+        Idempotency::Idempotent,
+        context,
+        sent,
+    ) {
+        Sent::Answer(_) => all(delivery, IssueResult::Linked, Some(201), None),
+        Sent::NotFound(r) | Sent::Refused { response: r, .. } => {
+            remembered_failure(delivery, key, &response::describe(&r))
+        }
+        Sent::Failed { reason, .. } => remembered_failure(delivery, key, &reason),
+    }
+}
+
+/// The comment is posted, but the property that prevents a second one could not be written.
+fn remembered_failure(delivery: &Delivery, key: &str, reason: &str) -> Vec<KeyOutcome> {
+    {
+        {
+            let reason = format!(
+                "commented, but could not record it in the issue property {}: {reason}; a re-run of this deploy may comment again",
+                comment::PROPERTY_KEY
+            );
+            log::warn!("{key}: {reason}");
+            all(delivery, IssueResult::Linked, Some(201), Some(reason))
+        }
+    }
+}

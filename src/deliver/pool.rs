@@ -1,0 +1,122 @@
+//! The sink that sends: per tracker, up to `max_concurrency` workers take deliveries from a
+//! shared queue, so one slow issue does not hold up the others, and the run ends when the
+//! last answer arrives or the time budget runs out.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use super::attempt::Context;
+use super::retry::RetryPolicy;
+use super::session::Session;
+use super::{actions, outcome, Delivery, DeliveryOutcome, IssueResult, Sink};
+
+/// How a run delivers.
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// The whole run's time budget (`--budget`).
+    pub budget: Duration,
+    pub policy: RetryPolicy,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            budget: Duration::from_secs(120),
+            policy: RetryPolicy::default(),
+        }
+    }
+}
+
+/// Sends deliveries to Jira through the sessions of their trackers.
+pub struct Jira {
+    sessions: Vec<Session>,
+    options: Options,
+}
+
+impl Jira {
+    pub fn new(sessions: Vec<Session>, options: Options) -> Jira {
+        Jira { sessions, options }
+    }
+
+    fn session(&self, tracker: &str) -> Option<&Session> {
+        self.sessions.iter().find(|s| s.tracker.name == tracker)
+    }
+}
+
+impl Sink for Jira {
+    fn deliver(&mut self, deliveries: Vec<Delivery>) -> Vec<DeliveryOutcome> {
+        let context = Context {
+            policy: self.options.policy.clone(),
+            deadline: Instant::now() + self.options.budget,
+        };
+        let slots: Vec<Mutex<Option<DeliveryOutcome>>> =
+            deliveries.iter().map(|_| Mutex::new(None)).collect();
+        let queues: Vec<(&Session, Vec<usize>, AtomicUsize)> = self
+            .sessions
+            .iter()
+            .map(|session| {
+                let mine = (0..deliveries.len())
+                    .filter(|&i| deliveries[i].tracker == session.tracker.name)
+                    .collect();
+                (session, mine, AtomicUsize::new(0))
+            })
+            .collect();
+        std::thread::scope(|scope| {
+            for (session, mine, next) in &queues {
+                let workers =
+                    (session.tracker.max_concurrency as usize).clamp(1, mine.len().max(1));
+                for _ in 0..workers.min(mine.len()) {
+                    scope.spawn(|| loop {
+                        let n = next.fetch_add(1, Ordering::Relaxed);
+                        let Some(&i) = mine.get(n) else { break };
+                        let result = actions::run(session, &deliveries[i], &context);
+                        if let Ok(mut slot) = slots[i].lock() {
+                            *slot = Some(result);
+                        }
+                    });
+                }
+            }
+        });
+        deliveries
+            .iter()
+            .zip(slots)
+            .map(|(delivery, slot)| {
+                slot.into_inner()
+                    .ok()
+                    .flatten()
+                    .unwrap_or_else(|| self.not_sent(delivery))
+            })
+            .collect()
+    }
+}
+
+impl Jira {
+    /// A delivery no worker took: its tracker has no session (or a worker died).
+    fn not_sent(&self, delivery: &Delivery) -> DeliveryOutcome {
+        let reason = match self.session(&delivery.tracker) {
+            None => format!(
+                "not sent: tracker '{}' is not open in this run",
+                delivery.tracker
+            ),
+            Some(_) => "not sent: internal error in a delivery worker".to_owned(),
+        };
+        DeliveryOutcome {
+            keys: delivery
+                .keys
+                .iter()
+                .map(|k| {
+                    outcome(
+                        k,
+                        delivery.action,
+                        IssueResult::Failed,
+                        None,
+                        Some(reason.clone()),
+                    )
+                })
+                .collect(),
+            delivery: delivery.clone(),
+            requests: 0,
+        }
+    }
+}
