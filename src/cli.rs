@@ -287,6 +287,9 @@ pub struct DemoArgs {
     /// Keep the sample repository instead of deleting it, and print its path
     #[arg(long)]
     pub keep: bool,
+    /// Keep the sandbox Jira running after the demo, to browse its page (until Ctrl-C)
+    #[arg(long)]
+    pub serve: bool,
 }
 
 #[cfg(test)]

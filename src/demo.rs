@@ -29,20 +29,10 @@ projects:
     environments:
       production: { refs: [refs/heads/main, "refs/tags/v*"], type: production }
       staging: { refs: ["refs/heads/release/*"], type: staging }
+    actions: [remote-link, deployment, comment]
     link:
       title: "Deployed {project} {short_sha} to {environment}"
       url: "{repo_url}/compare/{from}...{to}"
-"#;
-
-const TRACKERS_FILE: &str = r#"# The organization file (SPEC 3.1): secrets are named, never written.
-version: 1
-trackers:
-  acme:
-    kind: jira-cloud
-    url: https://acme.atlassian.net
-    auth:
-      user_env: JIRA_USER
-      token_env: JIRA_API_TOKEN
 "#;
 
 /// Builds the sample history; returns the repository.
@@ -173,14 +163,134 @@ impl History<'_> {
     }
 }
 
-/// Builds the sample repository and writes the plan of deploying tag v1.1.0 to production.
-pub fn run(keep: bool, format: Format, out: &mut dyn Write) -> Result<()> {
+/// The issues the demo's Jira has: OPS-9 is missing, to show how an unknown issue is reported.
+const DEMO_ISSUES: &[&str] = &["WEB-101", "WEB-102", "WEB-103", "OPS-7"];
+
+/// Builds the sample repository, deploys tag v1.1.0 to production into an in-process sandbox
+/// Jira (or, built without the sandbox, prints the plan), and shows what Jira now holds.
+pub fn run(keep: bool, serve: bool, format: Format, out: &mut dyn Write) -> Result<()> {
     let dir = tempfile::Builder::new()
         .prefix("deploylink-demo-")
         .tempdir()
         .map_err(|e| Error::io("create a temporary directory", e))?;
     build(dir.path())?;
     let repo = Repo::open(Some(&dir.path().join("shop.git")))?;
+    #[cfg(feature = "sandbox")]
+    let sandbox = crate::sandbox::Sandbox::start(crate::sandbox::Options {
+        issues: crate::sandbox::IssuePolicy::Listed(
+            DEMO_ISSUES.iter().map(|k| (*k).to_owned()).collect(),
+        ),
+        ..Default::default()
+    })
+    .map_err(|e| Error::io("start the sandbox Jira", e))?;
+    #[cfg(feature = "sandbox")]
+    let url = sandbox.url();
+    #[cfg(not(feature = "sandbox"))]
+    let url = "https://acme.atlassian.net".to_owned();
+    let trackers = trackers_file(&url, dir.path())?;
+    #[cfg(feature = "sandbox")]
+    let connected = trackers.trackers().to_vec();
+    let deploys = plan_release(&repo, trackers)?;
+    let deliveries = crate::command::all_deliveries(&deploys);
+    #[cfg(feature = "sandbox")]
+    let (outcomes, sent) = {
+        let mut sessions = Vec::new();
+        for tracker in &connected {
+            sessions.push(crate::deliver::Session::open(tracker, true)?);
+        }
+        let options = crate::deliver::Options {
+            budget: std::time::Duration::from_secs(20),
+            ..Default::default()
+        };
+        (
+            crate::deliver::Jira::new(sessions, options).deliver(deliveries),
+            true,
+        )
+    };
+    #[cfg(not(feature = "sandbox"))]
+    let (outcomes, sent) = (crate::deliver::Recorder.deliver(deliveries), false);
+    if format == Format::Human {
+        crate::command::write(
+            out,
+            &format!(
+                "deploylink demo: a sample repository 'shop' (tags v1.0.0 and v1.1.0, a merged pull request, \
+                 a revert, and look-alikes such as UTF-8, SHA-256 and CVE-2024-5535).\n\
+                 Deploying tag v1.1.0 to production ships the commits since v1.0.0; {}:\n\n",
+                if sent {
+                    "deploylink recorded it in a local sandbox Jira, which has every sample issue but OPS-9"
+                } else {
+                    "this is what deploylink would write to Jira (built without the sandbox)"
+                }
+            ),
+        )?;
+    }
+    crate::command::write_run(
+        out,
+        format,
+        &crate::report::Run {
+            deploys: &deploys,
+            outcomes: &outcomes,
+            sent,
+        },
+    )?;
+    #[cfg(feature = "sandbox")]
+    if format == Format::Human {
+        crate::command::write(out, &jira_view(&sandbox.state()))?;
+        let note = if serve {
+            "serving until Ctrl-C"
+        } else {
+            "gone when the demo ends; `deploylink demo --serve` keeps it up"
+        };
+        crate::command::write(out, &format!("\nthe sandbox's page: {url}/ ({note})\n"))?;
+    }
+    if keep {
+        let path = dir.keep();
+        log::warn!(
+            "the sample repository is kept at {}",
+            path.join("shop.git").display()
+        );
+    }
+    #[cfg(feature = "sandbox")]
+    if serve {
+        let _ = out.flush();
+        sandbox.wait();
+    }
+    #[cfg(not(feature = "sandbox"))]
+    let _ = serve;
+    Ok(())
+}
+
+/// The organization file of the demo: its Jira at `url`, credentials in files under `dir`.
+fn trackers_file(url: &str, dir: &Path) -> Result<config::TrackersFile> {
+    let secrets = [
+        ("user", "dana@example.com"),
+        ("token", "demo-api-token"),
+        ("client-id", "demo-client"),
+        ("client-secret", "demo-secret"),
+    ];
+    for (name, value) in secrets {
+        std::fs::write(dir.join(name), value)
+            .map_err(|e| Error::io("write the demo's credential files", e))?;
+    }
+    let file = |name: &str| dir.join(name).display().to_string();
+    let text = format!(
+        "# The organization file (SPEC 3.1): secrets are named, never written.\n\
+         version: 1\n\
+         trackers:\n  acme:\n    kind: jira-cloud\n    url: {url}\n    auth:\n      user_file: \"{}\"\n      token_file: \"{}\"\n\
+         \x20   deployments:\n      client_id_file: \"{}\"\n      client_secret_file: \"{}\"\n      api_url: {url}\n      token_url: {url}/oauth/token\n",
+        file("user"),
+        file("token"),
+        file("client-id"),
+        file("client-secret"),
+    );
+    Ok(config::parse_trackers(&Source {
+        name: "trackers.yml".into(),
+        text: text.into_bytes(),
+    })?)
+}
+
+/// The plan of deploying tag v1.1.0 to production.
+fn plan_release(repo: &Repo, trackers: config::TrackersFile) -> Result<Vec<crate::plan::Deploy>> {
     let to = repo.resolve("refs/tags/v1.1.0")?;
     let project = config::parse_project(
         &Source {
@@ -189,10 +299,6 @@ pub fn run(keep: bool, format: Format, out: &mut dyn Write) -> Result<()> {
         },
         &repo.name(),
     )?;
-    let trackers = config::parse_trackers(&Source {
-        name: "trackers.yml".into(),
-        text: TRACKERS_FILE.into(),
-    })?;
     let config = config::resolve(project, Some(trackers), TrustMode::Client)?;
     let refname = Some("refs/tags/v1.1.0".to_owned());
     let mut deploys = Vec::new();
@@ -209,33 +315,51 @@ pub fn run(keep: bool, format: Format, out: &mut dyn Write) -> Result<()> {
             state: plan::DeployState::Successful,
             run: RunInfo::default(),
         };
-        deploys.push(plan::plan_deploy(&repo, &target, &mut |_| {})?);
+        deploys.push(plan::plan_deploy(repo, &target, &mut |_| {})?);
     }
-    if format == Format::Human {
-        crate::command::write(
+    Ok(deploys)
+}
+
+/// What the sandbox Jira now shows on each issue.
+#[cfg(feature = "sandbox")]
+fn jira_view(state: &crate::sandbox::State) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::from("\nwhat Jira now shows:\n");
+    for (key, issue) in &state.issues {
+        if issue.remote_links.is_empty() && issue.comments.is_empty() {
+            continue;
+        }
+        let _ = writeln!(out, "  {key}");
+        for link in &issue.remote_links {
+            let _ = writeln!(
+                out,
+                "    link        {} -> {}",
+                link["object"]["title"].as_str().unwrap_or(""),
+                link["object"]["url"].as_str().unwrap_or("")
+            );
+        }
+        for record in state.deployments_for(key) {
+            let _ = writeln!(
+                out,
+                "    deployment  {} to {} ({}), pipeline {} #{}",
+                record.data["state"].as_str().unwrap_or(""),
+                record.environment_id,
+                record.data["environment"]["type"].as_str().unwrap_or(""),
+                record.pipeline_id,
+                record.deployment_sequence_number
+            );
+        }
+        let comments = issue.comments.len();
+        if comments > 0 {
+            let _ = writeln!(out, "    comment     {comments} from deploylink");
+        }
+    }
+    if !state.rejected.is_empty() {
+        let _ = writeln!(
             out,
-            "deploylink demo: a sample repository 'shop' (tags v1.0.0 and v1.1.0, a merged pull request, \
-             a revert, and look-alikes such as UTF-8, SHA-256 and CVE-2024-5535).\n\
-             Deploying tag v1.1.0 to production ships the commits since v1.0.0; this is what deploylink \
-             would write to Jira:\n\n",
-        )?;
-    }
-    let outcomes = crate::deliver::Recorder.deliver(crate::command::all_deliveries(&deploys));
-    crate::command::write_run(
-        out,
-        format,
-        &crate::report::Run {
-            deploys: &deploys,
-            outcomes: &outcomes,
-            sent: false,
-        },
-    )?;
-    if keep {
-        let path = dir.keep();
-        log::warn!(
-            "the sample repository is kept at {}",
-            path.join("shop.git").display()
+            "  ({} requests refused as Jira would refuse them)",
+            state.rejected.len()
         );
     }
-    Ok(())
+    out
 }

@@ -73,11 +73,13 @@ fn issue_result(deploy: &Deploy, outcomes: &[&KeyOutcome]) -> IssueResult {
     }
 }
 
-/// Why an issue's result is what it is: the reason of its worst action, if it has one.
+/// Why an issue's result is what it is: the reason of its worst action, if it has one,
+/// named by its action when the actions ended differently.
 fn issue_reason(outcomes: &[&KeyOutcome]) -> Option<String> {
     let worst = outcomes.iter().max_by_key(|o| o.result)?;
     let reason = worst.reason.as_deref()?;
-    Some(if outcomes.len() > 1 {
+    let mixed = outcomes.iter().any(|o| o.result != worst.result);
+    Some(if mixed {
         format!("{}: {reason}", worst.action.as_str())
     } else {
         reason.to_owned()

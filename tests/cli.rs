@@ -424,7 +424,7 @@ fn a_reverted_pair_is_not_reported_as_deployed() {
 }
 
 #[test]
-fn demo_shows_a_plan_without_false_positives() {
+fn demo_delivers_to_the_sandbox_without_false_positives() {
     let output = run(&["demo"], &[]);
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     let text = stdout(&output);
@@ -454,6 +454,24 @@ fn demo_shows_a_plan_without_false_positives() {
         .map(|i| i["key"].as_str().unwrap())
         .collect();
     assert_eq!(keys, ["WEB-102", "OPS-7", "OPS-9"]);
+    let results: Vec<&str> = plan["deploys"][0]["issues"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["result"].as_str().unwrap())
+        .collect();
+    assert_eq!(results, ["linked", "linked", "unknown"], "{plan:#}");
+    assert_eq!(plan["summary"]["failed"], 0);
+    // What the sandbox holds, and where its page is.
+    assert!(text.contains("what Jira now shows:"), "{text}");
+    assert!(
+        text.contains("    deployment  successful to production"),
+        "{text}"
+    );
+    assert!(
+        text.contains("the sandbox's page: http://127.0.0.1:"),
+        "{text}"
+    );
 }
 
 #[test]

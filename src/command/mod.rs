@@ -58,7 +58,7 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<()> {
             clap_complete::generate(shell, &mut Cli::command(), "deploylink", out);
             Ok(())
         }
-        Command::Demo(args) => crate::demo::run(args.keep, global.format, out),
+        Command::Demo(args) => crate::demo::run(args.keep, args.serve, global.format, out),
     }
 }
 

@@ -126,13 +126,23 @@ fn list(global: &GlobalArgs, check_now: bool, out: &mut dyn Write) -> Result<()>
             Format::Json => super::write(out, "{\"trackers\": []}\n"),
         };
     };
+    let name = path.display().to_string();
     let file = config::parse_trackers(&Source {
-        name: path.display().to_string(),
-        text: text.into_bytes(),
+        name: name.clone(),
+        text: text.clone().into_bytes(),
     })?;
+    // In the file's order, as people wrote them.
+    let order = edit::tracker_names(&text, &name).unwrap_or_default();
+    let mut trackers: Vec<&Tracker> = file.trackers().iter().collect();
+    trackers.sort_by_key(|t| {
+        order
+            .iter()
+            .position(|n| *n == t.name)
+            .unwrap_or(usize::MAX)
+    });
     let mut rows = Vec::new();
     let mut failures = 0;
-    for tracker in file.trackers() {
+    for tracker in trackers {
         let status = check_now.then(|| check(tracker));
         if matches!(status, Some(Err(_))) {
             failures += 1;
@@ -253,7 +263,7 @@ fn projects_using(global: &GlobalArgs, tracker: &str) -> Vec<String> {
         Ok(file) => file
             .projects()
             .iter()
-            .filter(|p| p.tracker_name() == Some(tracker))
+            .filter(|p| file.tracker_of(p) == Some(tracker))
             .map(|p| p.name().to_owned())
             .collect(),
         Err(_) => Vec::new(),

@@ -70,6 +70,11 @@ impl ProjectFile {
     pub fn trackers(&self) -> Option<&[Tracker]> {
         self.trackers.as_deref()
     }
+
+    /// The name of the tracker `project` uses: its own `tracker:`, else `default_tracker:`.
+    pub fn tracker_of<'a>(&'a self, project: &'a Project) -> Option<&'a str> {
+        project.tracker_name().or(self.default_tracker.as_deref())
+    }
 }
 
 impl std::fmt::Debug for ProjectFile {

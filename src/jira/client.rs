@@ -219,9 +219,18 @@ fn failed(error: &reqwest::Error) -> Attempt {
     let reason = error_chain(error);
     if error.is_connect() {
         let lower = reason.to_lowercase();
-        let tls = ["certificate", "tls", "handshake", "unknownissuer"]
-            .iter()
-            .any(|w| lower.contains(w));
+        // rustls's errors name the failure, not the layer: these words are how they read.
+        let tls = [
+            "certificate",
+            "tls",
+            "ssl",
+            "handshake",
+            "unknownissuer",
+            "corrupt message",
+            "alert",
+        ]
+        .iter()
+        .any(|w| lower.contains(w));
         return Attempt::ConnectFailed { reason, tls };
     }
     if error.is_timeout() {

@@ -9,6 +9,8 @@ pub const EMPTY_TREE: &str = "4b825dc642cb6eb9a060e54bf8d69288fbee4904";
 
 pub struct TestRepo {
     pub dir: tempfile::TempDir,
+    /// The repository: `dir` itself, or a directory inside it (see [`TestRepo::named`]).
+    root: PathBuf,
     time: std::cell::Cell<i64>,
 }
 
@@ -27,15 +29,32 @@ impl TestRepo {
         repo
     }
 
+    /// A repository with a work tree in a directory called `name` (the single-project form
+    /// of `.deploylink.yml` names its project after the directory).
+    pub fn named(name: &str) -> TestRepo {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let root = dir.path().join(name);
+        std::fs::create_dir(&root).expect("mkdir");
+        let repo = TestRepo {
+            dir,
+            root,
+            time: std::cell::Cell::new(1_700_000_000),
+        };
+        repo.git(&["init", "-q", "-b", "main", "."]);
+        repo
+    }
+
     fn empty() -> TestRepo {
+        let dir = tempfile::tempdir().expect("tempdir");
         TestRepo {
-            dir: tempfile::tempdir().expect("tempdir"),
+            root: dir.path().to_path_buf(),
+            dir,
             time: std::cell::Cell::new(1_700_000_000),
         }
     }
 
     pub fn path(&self) -> &Path {
-        self.dir.path()
+        &self.root
     }
 
     /// Runs git here and returns stdout; panics with git's stderr on failure.
