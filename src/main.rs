@@ -30,8 +30,10 @@ fn main() {
 
 const STYLE_ERROR: anstyle::Style = anstyle::AnsiColor::Red.on_default().bold();
 
-/// Logs go to stderr: warnings by default, `-v` debug, `-vv` trace, `-q` errors only;
-/// `RUST_LOG` (e.g. `RUST_LOG=deploylink=trace`) overrides.
+/// Logs go to stderr: warnings by default, `-v` debug, `-vv` trace, `-q` errors only.
+/// `-v` raises deploylink's own logs only: the HTTP and TLS libraries stay at warnings, so
+/// verbosity never shows their connection internals. `RUST_LOG` (e.g.
+/// `RUST_LOG=deploylink=trace`) overrides.
 fn init_logging(verbose: u8, quiet: bool) {
     let level = match (quiet, verbose) {
         (true, _) => log::LevelFilter::Error,
@@ -40,7 +42,9 @@ fn init_logging(verbose: u8, quiet: bool) {
         (false, _) => log::LevelFilter::Trace,
     };
     let mut builder = env_logger::Builder::new();
-    builder.filter_level(level);
+    builder
+        .filter_level(level.min(log::LevelFilter::Warn))
+        .filter_module("deploylink", level);
     if let Ok(filter) = std::env::var("RUST_LOG") {
         builder.parse_filters(&filter);
     }

@@ -701,3 +701,117 @@ fn dry_run_sends_nothing_and_prints_the_requests() {
     );
     assert!(f.sandbox.requests().is_empty());
 }
+
+#[test]
+fn a_redirect_to_another_host_is_not_followed_with_credentials() {
+    let f = cloud("remote-link");
+    let elsewhere = Sandbox::start(Options::default()).unwrap();
+    f.fault(
+        &link_path("WEB-1"),
+        None,
+        FaultAction::Respond {
+            status: 307,
+            headers: vec![(
+                "Location".into(),
+                format!("{}{}", elsewhere.url(), link_path("WEB-1")),
+            )],
+            body: String::new(),
+        },
+    );
+    let output = f.link(&["--on-error", "warn"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let report = json(&output);
+    assert_eq!(result_of(&report, "WEB-1"), "failed");
+    assert!(
+        reason_of(&report, "WEB-1").contains("redirected to"),
+        "{report:#}"
+    );
+    assert!(
+        elsewhere.requests().is_empty(),
+        "{:#?}",
+        elsewhere.requests()
+    );
+}
+
+#[test]
+fn the_token_never_appears_in_output_or_logs_at_any_verbosity() {
+    const SENTINEL: &str = "SENTINEL-7f3a9c-token";
+    let f = cloud("remote-link, deployment, comment");
+    // One failure, so error paths are printed too.
+    f.fault(
+        &link_path("WEB-2"),
+        None,
+        FaultAction::Respond {
+            status: 400,
+            headers: vec![],
+            body: r#"{"errorMessages":["bad"],"errors":{}}"#.into(),
+        },
+    );
+    use base64_free::encode;
+    let basic = encode(format!("{USER}:{SENTINEL}").as_bytes());
+    for verbosity in [&[][..], &["-v"], &["-vv"]] {
+        let output = f.link_with_env(
+            &[verbosity, &["--on-error", "warn"]].concat(),
+            &[
+                ("JIRA_API_TOKEN", SENTINEL),
+                ("JIRA_CLIENT_SECRET", SENTINEL),
+            ],
+        );
+        let all = format!(
+            "{}{}",
+            String::from_utf8_lossy(&output.stdout),
+            stderr(&output)
+        );
+        assert!(!all.contains(SENTINEL), "{verbosity:?}: {all}");
+        assert!(
+            !all.contains(&basic),
+            "{verbosity:?}: the Basic header leaked"
+        );
+    }
+    let output = f.link_with_env(
+        &["-vv"],
+        &[("RUST_LOG", "trace"), ("JIRA_API_TOKEN", SENTINEL)],
+    );
+    let all = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        stderr(&output)
+    );
+    assert!(!all.contains(SENTINEL), "RUST_LOG=trace: {all}");
+    assert!(
+        !all.contains(&basic),
+        "RUST_LOG=trace: the Basic header leaked"
+    );
+}
+
+/// Standard base64, enough to recognise a Basic header in a log.
+mod base64_free {
+    pub fn encode(bytes: &[u8]) -> String {
+        const TABLE: &[u8; 64] =
+            b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+        let mut out = String::new();
+        for chunk in bytes.chunks(3) {
+            let b = [
+                chunk[0],
+                *chunk.get(1).unwrap_or(&0),
+                *chunk.get(2).unwrap_or(&0),
+            ];
+            let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+            for i in 0..4 {
+                if i <= chunk.len() {
+                    out.push(TABLE[(n >> (18 - 6 * i) & 63) as usize] as char);
+                } else {
+                    out.push('=');
+                }
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn encodes_like_rfc_4648() {
+        assert_eq!(encode(b"foobar"), "Zm9vYmFy");
+        assert_eq!(encode(b"fooba"), "Zm9vYmE=");
+        assert_eq!(encode(b"foob"), "Zm9vYg==");
+    }
+}
