@@ -815,3 +815,97 @@ mod base64_free {
         assert_eq!(encode(b"foob"), "Zm9vYg==");
     }
 }
+
+#[test]
+fn a_rejected_deployment_is_reported_with_jiras_reason() {
+    let f = cloud("deployment");
+    f.fault(
+        "/jira/deployments/",
+        None,
+        FaultAction::Respond {
+            status: 202,
+            headers: vec![],
+            body: r#"{"acceptedDeployments":[],"unknownIssueKeys":[],
+                "rejectedDeployments":[{"key":{"pipelineId":"p","environmentId":"production","deploymentSequenceNumber":1},
+                "errors":[{"message":"The deployment state is not valid for this environment"}]}]}"#
+                .into(),
+        },
+    );
+    let output = f.link(&[]);
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "a rejection is an answer: {}",
+        stderr(&output)
+    );
+    let report = json(&output);
+    assert!(
+        results(&report).iter().all(|(_, r)| r == "rejected"),
+        "{report:#}"
+    );
+    assert!(
+        reason_of(&report, "WEB-1").contains("The deployment state is not valid"),
+        "{report:#}"
+    );
+    assert_eq!(report["summary"]["rejected"], 3);
+}
+
+#[test]
+fn the_sandbox_command_serves_and_keeps_its_state_in_a_file() {
+    use std::io::{BufRead, BufReader};
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("jira.json");
+    let mut child = std::process::Command::new(support::deploylink())
+        .args([
+            "sandbox",
+            "--port",
+            "0",
+            "--issues",
+            "WEB-1,WEB-2",
+            "--state-file",
+        ])
+        .arg(&state)
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    let url = first.trim().rsplit(' ').next().unwrap().to_owned();
+    assert!(url.starts_with("http://127.0.0.1:"), "{first}");
+    let client = reqwest::blocking::Client::new();
+    let link = serde_json::json!({"globalId": "g1", "object": {"url": "https://x.example/1", "title": "t"}});
+    let created = client
+        .post(format!("{url}/rest/api/3/issue/WEB-1/remotelink"))
+        .basic_auth("u", Some("t"))
+        .json(&link)
+        .send()
+        .unwrap();
+    assert_eq!(created.status().as_u16(), 201);
+    let missing = client
+        .post(format!("{url}/rest/api/3/issue/WEB-3/remotelink"))
+        .basic_auth("u", Some("t"))
+        .json(&link)
+        .send()
+        .unwrap();
+    assert_eq!(
+        missing.status().as_u16(),
+        404,
+        "only the listed issues exist"
+    );
+    let page = client
+        .get(format!("{url}/"))
+        .send()
+        .unwrap()
+        .text()
+        .unwrap();
+    assert!(page.contains("WEB-1"), "{page}");
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let saved: Value = serde_json::from_slice(&std::fs::read(&state).unwrap()).unwrap();
+    assert_eq!(
+        saved["issues"]["WEB-1"]["remote_links"][0]["globalId"],
+        "g1"
+    );
+}
