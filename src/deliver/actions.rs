@@ -69,8 +69,9 @@ fn ended(
         ),
         Sent::Refused { status, response } => {
             let reason = response::refusal(&session.tracker, &response);
-            session.refuse(credential, &reason);
-            log::error!("{reason}");
+            if session.refuse(credential, &reason) {
+                log::error!("{reason}");
+            }
             all(delivery, IssueResult::Failed, Some(status), Some(reason))
         }
         Sent::Failed { status, reason } => all(delivery, IssueResult::Failed, status, Some(reason)),
@@ -154,8 +155,9 @@ fn deployment_record(
                     response::describe(&response),
                     session.tracker.name
                 );
-                session.refuse(Credential::OAuth, &reason);
-                log::error!("{reason}");
+                if session.refuse(Credential::OAuth, &reason) {
+                    log::error!("{reason}");
+                }
                 return all(delivery, IssueResult::Failed, Some(status), Some(reason));
             }
             other => return ended(session, delivery, other, Credential::OAuth),
@@ -403,14 +405,10 @@ fn comment_once(
 
 /// The comment is posted, but the property that prevents a second one could not be written.
 fn remembered_failure(delivery: &Delivery, key: &str, reason: &str) -> Vec<KeyOutcome> {
-    {
-        {
-            let reason = format!(
-                "commented, but could not record it in the issue property {}: {reason}; a re-run of this deploy may comment again",
-                comment::PROPERTY_KEY
-            );
-            log::warn!("{key}: {reason}");
-            all(delivery, IssueResult::Linked, Some(201), Some(reason))
-        }
-    }
+    let reason = format!(
+        "commented, but could not record it in the issue property {}: {reason}; a re-run of this deploy may comment again",
+        comment::PROPERTY_KEY
+    );
+    log::warn!("{key}: {reason}");
+    all(delivery, IssueResult::Linked, Some(201), Some(reason))
 }

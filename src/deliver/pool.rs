@@ -64,9 +64,10 @@ impl Sink for Jira {
             .collect();
         std::thread::scope(|scope| {
             for (session, mine, next) in &queues {
-                let workers =
-                    (session.tracker.max_concurrency as usize).clamp(1, mine.len().max(1));
-                for _ in 0..workers.min(mine.len()) {
+                let workers = (session.tracker.max_concurrency as usize)
+                    .max(1)
+                    .min(mine.len());
+                for _ in 0..workers {
                     scope.spawn(|| loop {
                         let n = next.fetch_add(1, Ordering::Relaxed);
                         let Some(&i) = mine.get(n) else { break };

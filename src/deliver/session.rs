@@ -78,10 +78,15 @@ impl Session {
         flag.lock().ok().and_then(|r| r.clone())
     }
 
-    /// Stops every later request with `credential`.
-    pub(super) fn refuse(&self, credential: Credential, reason: &str) {
-        if let Some(Ok(mut refused)) = self.flag(credential).map(Mutex::lock) {
-            refused.get_or_insert_with(|| reason.to_owned());
+    /// Stops every later request with `credential`; true for the first refusal, which is
+    /// the one worth logging (requests already in flight may be refused too).
+    pub(super) fn refuse(&self, credential: Credential, reason: &str) -> bool {
+        match self.flag(credential).map(Mutex::lock) {
+            Some(Ok(mut refused)) if refused.is_none() => {
+                *refused = Some(reason.to_owned());
+                true
+            }
+            _ => false,
         }
     }
 }
