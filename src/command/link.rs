@@ -27,7 +27,12 @@ pub fn link(global: &GlobalArgs, args: &LinkArgs, out: &mut dyn Write) -> Result
             budget: args.budget,
             ..deliver::Options::default()
         };
-        Jira::new(sessions, options).deliver(deliveries)
+        let count = deliveries.len();
+        let mut jira = Jira::new(sessions, options);
+        if let Some(bar) = progress_bar(count) {
+            jira = jira.with_progress(bar);
+        }
+        jira.deliver(deliveries)
     };
     if args.record && !args.dry_run {
         record(&repo, &deploys, &outcomes)?;
@@ -49,6 +54,22 @@ pub fn link(global: &GlobalArgs, args: &LinkArgs, out: &mut dyn Write) -> Result
             Ok(())
         }
     }
+}
+
+/// A progress bar on stderr for runs long enough to wonder about (SPEC 8): on a terminal
+/// only, and only for more deliveries than one wave of requests takes.
+fn progress_bar(deliveries: usize) -> Option<indicatif::ProgressBar> {
+    use std::io::IsTerminal;
+    if deliveries < 20 || !std::io::stderr().is_terminal() {
+        return None;
+    }
+    let bar = indicatif::ProgressBar::new(deliveries as u64);
+    if let Ok(style) =
+        indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} delivered, {elapsed}")
+    {
+        bar.set_style(style);
+    }
+    Some(bar)
 }
 
 fn deliveries_word(n: usize) -> &'static str {

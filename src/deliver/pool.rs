@@ -32,11 +32,23 @@ impl Default for Options {
 pub struct Jira {
     sessions: Vec<Session>,
     options: Options,
+    /// Advanced by one per delivery made (the caller decides whether it is drawn).
+    progress: Option<indicatif::ProgressBar>,
 }
 
 impl Jira {
     pub fn new(sessions: Vec<Session>, options: Options) -> Jira {
-        Jira { sessions, options }
+        Jira {
+            sessions,
+            options,
+            progress: None,
+        }
+    }
+
+    /// Shows progress on `bar` (its length is set to the number of deliveries).
+    pub fn with_progress(mut self, bar: indicatif::ProgressBar) -> Jira {
+        self.progress = Some(bar);
+        self
     }
 
     fn session(&self, tracker: &str) -> Option<&Session> {
@@ -62,6 +74,10 @@ impl Sink for Jira {
                 (session, mine, AtomicUsize::new(0))
             })
             .collect();
+        let progress = self.progress.take();
+        if let Some(bar) = &progress {
+            bar.set_length(deliveries.len() as u64);
+        }
         std::thread::scope(|scope| {
             for (session, mine, next) in &queues {
                 let workers = (session.tracker.max_concurrency as usize)
@@ -75,10 +91,16 @@ impl Sink for Jira {
                         if let Ok(mut slot) = slots[i].lock() {
                             *slot = Some(result);
                         }
+                        if let Some(bar) = &progress {
+                            bar.inc(1);
+                        }
                     });
                 }
             }
         });
+        if let Some(bar) = progress {
+            bar.finish_and_clear();
+        }
         deliveries
             .iter()
             .zip(slots)
