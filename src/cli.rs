@@ -74,6 +74,11 @@ pub enum Command {
         /// bash, zsh, fish, elvish or powershell
         shell: clap_complete::Shell,
     },
+    /// Run as a git hook: post-receive on a server, pre-push or commit-msg on a developer's machine
+    #[command(subcommand)]
+    Hook(HookCommand),
+    /// Install a hook shim in a repository that runs `deploylink hook ...`
+    InstallHook(InstallHookArgs),
     /// Build a sample repository, deliver its deploys to an in-process sandbox Jira, and show the result
     Demo(DemoArgs),
 }
@@ -165,6 +170,66 @@ pub struct LinkArgs {
     /// The CI run's number: the deployment record's sequence number (default: the deployed commit's time)
     #[arg(long, value_name = "N")]
     pub run_number: Option<i64>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum HookCommand {
+    /// The server hook: records the deploys of every pushed ref that maps to an environment (stdin as git passes it)
+    PostReceive(PostReceiveArgs),
+    /// The client hook: refuses a push whose commits break the project's `validate:` policy
+    PrePush {
+        /// The remote's name, as git passes it
+        remote: String,
+        /// The remote's URL, as git passes it
+        url: String,
+    },
+    /// The client hook: refuses a commit message that breaks the project's `validate:` policy
+    CommitMsg {
+        /// The file holding the message, as git passes it
+        file: PathBuf,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct PostReceiveArgs {
+    /// What a failed delivery does to the exit code (a push has already happened either way)
+    #[arg(long, value_enum, default_value_t = OnError::Warn)]
+    pub on_error: OnError,
+    /// The time the whole delivery may take (500ms, 20s, 2m)
+    #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration, default_value = "20s")]
+    pub budget: std::time::Duration,
+}
+
+/// The hooks deploylink provides.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum HookKind {
+    PostReceive,
+    PrePush,
+    CommitMsg,
+}
+
+impl HookKind {
+    /// git's name for the hook.
+    pub fn file_name(self) -> &'static str {
+        match self {
+            HookKind::PostReceive => "post-receive",
+            HookKind::PrePush => "pre-push",
+            HookKind::CommitMsg => "commit-msg",
+        }
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct InstallHookArgs {
+    /// Which hook
+    #[arg(value_enum)]
+    pub hook: HookKind,
+    /// Replace an existing hook that deploylink did not write
+    #[arg(long, conflicts_with = "chain")]
+    pub force: bool,
+    /// Keep an existing hook and run it before deploylink (renamed to <hook>.chained)
+    #[arg(long)]
+    pub chain: bool,
 }
 
 #[derive(Debug, Subcommand)]

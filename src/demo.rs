@@ -311,6 +311,7 @@ fn plan_release(repo: &Repo, trackers: config::TrackersFile) -> Result<Vec<crate
             refname: refname.clone(),
             to,
             base: BaseRule::Auto,
+            fallback: None,
             walk: WalkOptions::default(),
             state: plan::DeployState::Successful,
             run: RunInfo::default(),

@@ -47,6 +47,9 @@ pub enum Error {
         if *failed == 1 { "delivery" } else { "deliveries" }
     )]
     DeliveryFailed { failed: usize },
+    /// A commit message or a push breaks the project's `validate:` policy.
+    #[error("{message}")]
+    Policy { message: String },
     /// A live check of a tracker failed: its credentials (exit 3) or the connection (exit 4).
     #[error("{message}")]
     TrackerCheck { message: String, credentials: bool },
@@ -85,6 +88,7 @@ impl Error {
             // Unreadable credentials or CA file: the configuration names them.
             Error::Session(_) => ExitCode::Config,
             Error::DeliveryFailed { .. } => ExitCode::DeliveryFailed,
+            Error::Policy { .. } => ExitCode::PolicyViolation,
             Error::TrackerCheck {
                 credentials: true, ..
             } => ExitCode::Config,

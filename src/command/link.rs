@@ -3,7 +3,7 @@
 use std::io::Write;
 
 use crate::cli::{GlobalArgs, LinkArgs, OnError};
-use crate::config::{Action, Config};
+use crate::config::{Action, Tracker};
 use crate::deliver::{self, Delivery, DeliveryOutcome, Jira, Recorder, Session, Sink};
 use crate::error::{Error, Result};
 use crate::plan::{Deploy, DeployState, RangeStatus, RunInfo};
@@ -18,13 +18,42 @@ pub fn link(global: &GlobalArgs, args: &LinkArgs, out: &mut dyn Write) -> Result
         number: args.run_number,
     };
     let (config, deploys) = super::prepare(global, &repo, &args.plan, run)?;
-    let deliveries = all_deliveries(&deploys);
-    let outcomes = if args.dry_run {
+    let how = Delivering {
+        dry_run: args.dry_run,
+        budget: args.budget,
+        on_error: args.on_error,
+        record: args.record,
+    };
+    let trackers: Vec<&Tracker> = config.trackers().map(|(t, _)| t).collect();
+    deliver_deploys(global, &repo, &trackers, &deploys, &how, out)
+}
+
+/// How planned deploys are delivered (`link`, `ci` and the hooks differ only here).
+#[derive(Clone, Debug)]
+pub struct Delivering {
+    pub dry_run: bool,
+    pub budget: std::time::Duration,
+    pub on_error: OnError,
+    pub record: bool,
+}
+
+/// Delivers every delivery of `deploys`, records them if asked, writes the report, and
+/// turns failures into the exit code `--on-error` asks for.
+pub fn deliver_deploys(
+    global: &GlobalArgs,
+    repo: &Repo,
+    trackers: &[&Tracker],
+    deploys: &[Deploy],
+    how: &Delivering,
+    out: &mut dyn Write,
+) -> Result<()> {
+    let deliveries = all_deliveries(deploys);
+    let outcomes = if how.dry_run {
         Recorder.deliver(deliveries)
     } else {
-        let sessions = open_sessions(&config, &deliveries)?;
+        let sessions = open_sessions(trackers, &deliveries)?;
         let options = deliver::Options {
-            budget: args.budget,
+            budget: how.budget,
             ..deliver::Options::default()
         };
         let count = deliveries.len();
@@ -34,20 +63,20 @@ pub fn link(global: &GlobalArgs, args: &LinkArgs, out: &mut dyn Write) -> Result
         }
         jira.deliver(deliveries)
     };
-    if args.record && !args.dry_run {
-        record(&repo, &deploys, &outcomes)?;
+    if how.record && !how.dry_run {
+        record(repo, deploys, &outcomes)?;
     }
     let report = Run {
-        deploys: &deploys,
+        deploys,
         outcomes: &outcomes,
-        sent: !args.dry_run,
+        sent: !how.dry_run,
     };
     super::write_run(out, global.format, &report)?;
     let failed = outcomes.iter().filter(|o| o.undelivered()).count();
     if failed == 0 {
         return Ok(());
     }
-    match args.on_error {
+    match how.on_error {
         OnError::Fail => Err(Error::DeliveryFailed { failed }),
         OnError::Warn => {
             log::warn!("{failed} {} failed; see above", deliveries_word(failed));
@@ -90,9 +119,9 @@ pub fn all_deliveries(deploys: &[Deploy]) -> Vec<Delivery> {
 
 /// A session for each tracker the deliveries use: credentials are read here, before anything
 /// is sent, so a missing variable stops the run with its name instead of half a delivery.
-fn open_sessions(config: &Config, deliveries: &[Delivery]) -> Result<Vec<Session>> {
+fn open_sessions(trackers: &[&Tracker], deliveries: &[Delivery]) -> Result<Vec<Session>> {
     let mut sessions = Vec::new();
-    for (tracker, _) in config.trackers() {
+    for tracker in trackers {
         let used: Vec<&Delivery> = deliveries
             .iter()
             .filter(|d| d.tracker == tracker.name)

@@ -18,6 +18,7 @@ use crate::range::{self, Base, GitError, ParentMode, Resolved, WalkOptions};
 use crate::repo::Repo;
 use crate::report::{self, Format, Run};
 
+mod hook;
 mod link;
 mod tracker;
 
@@ -47,6 +48,8 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<()> {
         Command::Link(args) => link::link(global, &args, out),
         Command::Tracker(command) => tracker::run(global, command, out),
         Command::Init(args) => init(global, &args, out),
+        Command::Hook(command) => hook::run(global, command, out),
+        Command::InstallHook(args) => crate::install::install(global.repo.as_deref(), &args, out),
         #[cfg(feature = "sandbox")]
         Command::Sandbox(args) => sandbox(&args, out),
         Command::Config(ConfigCommand::Check { rev }) => config_check(global, rev.as_deref(), out),
@@ -314,6 +317,53 @@ pub fn read_source(path: &Path) -> Result<Source> {
     })
 }
 
+/// What a deploy is, however it was asked for: flags (`plan`, `link`), a CI's environment
+/// (`ci`) or a pushed ref (`hook post-receive`).
+#[derive(Clone, Debug)]
+pub struct DeployInputs {
+    pub to: Oid,
+    pub refname: Option<String>,
+    pub environment: Option<String>,
+    pub projects: Vec<String>,
+    pub base: BaseRule,
+    /// With `BaseRule::Auto`, used when no deploy was recorded (see `plan::DeployTarget`).
+    pub fallback: Option<Base>,
+    pub state: crate::plan::DeployState,
+    pub max_commits: Option<usize>,
+    pub repo_url: Option<String>,
+    pub first_parent: bool,
+    pub run: RunInfo,
+    pub mode: TrustMode,
+}
+
+impl DeployInputs {
+    /// The inputs of `plan` and `link` flags.
+    pub fn from_args(repo: &Repo, args: &PlanArgs, run: RunInfo) -> Result<DeployInputs> {
+        Ok(DeployInputs {
+            to: repo.resolve(&args.range.to)?,
+            refname: args
+                .refname
+                .clone()
+                .or_else(|| full_refname(repo, &args.range.to)),
+            environment: args.environment.clone(),
+            projects: args.projects.clone(),
+            base: args
+                .range
+                .from
+                .as_deref()
+                .map(BaseRule::parse)
+                .unwrap_or_default(),
+            fallback: None,
+            state: args.state,
+            max_commits: args.max_commits,
+            repo_url: args.repo_url.clone(),
+            first_parent: args.range.first_parent,
+            run,
+            mode: TrustMode::Client,
+        })
+    }
+}
+
 /// Plans the deploys of a `plan` or `link` command line: the configuration they were
 /// planned with, and each deploy with its deliveries.
 pub fn prepare(
@@ -322,31 +372,30 @@ pub fn prepare(
     args: &PlanArgs,
     run: RunInfo,
 ) -> Result<(Config, Vec<Deploy>)> {
-    let to = repo.resolve(&args.range.to)?;
-    let config = load_config(global, repo, to, TrustMode::Client)?;
-    let refname = args
-        .refname
-        .clone()
-        .or_else(|| full_refname(repo, &args.range.to));
+    let inputs = DeployInputs::from_args(repo, args, run)?;
+    prepare_inputs(global, repo, &inputs)
+}
+
+/// Plans the deploys `inputs` describe, with the project file of the deployed commit.
+pub fn prepare_inputs(
+    global: &crate::cli::GlobalArgs,
+    repo: &Repo,
+    inputs: &DeployInputs,
+) -> Result<(Config, Vec<Deploy>)> {
+    let config = load_config(global, repo, inputs.to, inputs.mode)?;
     let repo_name = repo.name();
-    let repo_url = args
+    let repo_url = inputs
         .repo_url
         .clone()
         .or_else(|| config.repo_url().map(str::to_owned))
         .or_else(|| origin_web_url(repo));
     let targets = crate::deploy::targets(
         &config,
-        &args.projects,
-        args.environment.as_deref(),
-        refname.as_deref(),
+        &inputs.projects,
+        inputs.environment.as_deref(),
+        inputs.refname.as_deref(),
     )?;
-    let base = args
-        .range
-        .from
-        .as_deref()
-        .map(BaseRule::parse)
-        .unwrap_or_default();
-    let max_commits = args
+    let max_commits = inputs
         .max_commits
         .unwrap_or(usize::try_from(config.max_commits()).unwrap_or(usize::MAX));
     let mut progress = Progress::new();
@@ -357,15 +406,16 @@ pub fn prepare(
             repo_url: repo_url.as_deref(),
             project,
             environment,
-            refname: refname.clone(),
-            to,
-            base: base.clone(),
+            refname: inputs.refname.clone(),
+            to: inputs.to,
+            base: inputs.base.clone(),
+            fallback: inputs.fallback.clone(),
             walk: WalkOptions {
-                parents: parent_mode(args.range.first_parent),
+                parents: parent_mode(inputs.first_parent),
                 max_commits: Some(max_commits),
             },
-            state: args.state,
-            run: run.clone(),
+            state: inputs.state,
+            run: inputs.run.clone(),
         };
         let started = std::time::Instant::now();
         let deploy = plan::plan_deploy(repo, &target, &mut |read| progress.update(read))?;

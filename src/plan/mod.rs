@@ -68,6 +68,9 @@ pub struct DeployTarget<'a> {
     pub refname: Option<String>,
     pub to: Oid,
     pub base: BaseRule,
+    /// With `BaseRule::Auto`: the base to use when there is no recorded deploy, before the
+    /// tag rule (a hook's pushed range, the CI's previous commit).
+    pub fallback: Option<Base>,
     pub walk: WalkOptions,
     pub state: DeployState,
     pub run: RunInfo,
@@ -287,6 +290,9 @@ fn auto_base(
                 Some(last),
             ));
         }
+    }
+    if let Some(base) = &target.fallback {
+        return Ok((base.clone(), None));
     }
     if target
         .refname

@@ -103,6 +103,8 @@ pub enum BaseSource {
     LastDeploy(String),
     /// A pushed ref's previous tip (a hook's `<old>`; after a force push too).
     PreviousTip(Oid),
+    /// The CI's own previous commit (a GitHub push event's `before`, `CI_COMMIT_BEFORE_SHA`).
+    CiPrevious(Oid),
     /// No base could be found: the range is `to` alone.
     None,
 }
@@ -115,6 +117,7 @@ impl BaseSource {
             BaseSource::OtherRefs { refs } => format!("commits on no other ref ({refs} refs)"),
             BaseSource::LastDeploy(name) => format!("last recorded deploy {name}"),
             BaseSource::PreviousTip(id) => format!("the ref's previous tip {id}"),
+            BaseSource::CiPrevious(id) => format!("the CI's previous commit {id}"),
             BaseSource::None => "none (only the deployed commit)".to_owned(),
         }
     }
@@ -185,7 +188,8 @@ where
     T: Send,
     F: Fn(Oid, &[u8]) -> T + Sync,
 {
-    if base.exclude.is_empty() {
+    // No base at all means `to` alone; an empty set of other refs means all of history.
+    if base.exclude.is_empty() && matches!(base.source, BaseSource::None) {
         let only = repo.with_commit(to, |commit| WalkedCommit {
             id: to,
             digest: digest(to, commit.message),

@@ -1,0 +1,397 @@
+//! `deploylink hook post-receive|pre-push|commit-msg`: the arguments and standard input
+//! exactly as git passes them (githooks(5)).
+
+use std::io::{Read, Write};
+use std::path::Path;
+
+use git2::Oid;
+
+use super::link::{deliver_deploys, Delivering};
+use super::{load_config, DeployInputs, PROJECT_FILE};
+use crate::cli::{GlobalArgs, HookCommand, OnError, PostReceiveArgs};
+use crate::config::{self, Config, Project, Requirement, Source, Tracker, TrustMode};
+use crate::error::{Error, Result};
+use crate::plan::{BaseRule, Deploy, DeployState, RunInfo};
+use crate::policy;
+use crate::push::{self, PushedRef, ReceivedRef};
+use crate::range::{self, Base, BaseSource, Resolved, WalkOptions};
+use crate::repo::Repo;
+
+pub fn run(global: &GlobalArgs, command: HookCommand, out: &mut dyn Write) -> Result<()> {
+    match command {
+        HookCommand::PostReceive(args) => post_receive(global, &args, out),
+        HookCommand::PrePush { remote, url } => pre_push(global, &remote, &url),
+        HookCommand::CommitMsg { file } => commit_msg(global, &file),
+    }
+}
+
+fn read_stdin() -> Result<Vec<u8>> {
+    let mut input = Vec::new();
+    std::io::stdin()
+        .read_to_end(&mut input)
+        .map_err(|e| Error::io("read the hook's standard input", e))?;
+    Ok(input)
+}
+
+/// SPEC 4: for each pushed ref that maps to an environment, the commits it brings, delivered
+/// and recorded. Errors of one ref are reported and the others still deploy; under the
+/// default `--on-error warn` the hook exits 0, since the push has happened anyway.
+fn post_receive(global: &GlobalArgs, args: &PostReceiveArgs, out: &mut dyn Write) -> Result<()> {
+    let input = read_stdin()?;
+    let repo = Repo::open(global.repo.as_deref())?;
+    let (refs, bad) = push::parse_received(&input);
+    for line in &bad {
+        log::error!("{line}; this line is skipped, the others are used");
+    }
+    let mut deploys: Vec<Deploy> = Vec::new();
+    let mut configs: Vec<Config> = Vec::new();
+    let mut first_error: Option<Error> = None;
+    for pushed in &refs {
+        if pushed.is_deletion() {
+            log::info!("{}: deleted, nothing is deployed", pushed.refname);
+            continue;
+        }
+        match plan_received(global, &repo, pushed, &refs) {
+            Ok(Some((config, planned))) => {
+                deploys.extend(planned);
+                configs.push(config);
+            }
+            Ok(None) => {}
+            Err(error) => {
+                log::error!("{}: {error}", pushed.refname);
+                first_error.get_or_insert(error);
+            }
+        }
+    }
+    let mut trackers: Vec<&Tracker> = Vec::new();
+    for config in &configs {
+        for (tracker, _) in config.trackers() {
+            if !trackers.iter().any(|t| t.name == tracker.name) {
+                trackers.push(tracker);
+            }
+        }
+    }
+    let how = Delivering {
+        dry_run: false,
+        budget: args.budget,
+        on_error: args.on_error,
+        record: true,
+    };
+    let delivered = if deploys.is_empty() {
+        Ok(())
+    } else {
+        deliver_deploys(global, &repo, &trackers, &deploys, &how, out)
+    };
+    match (args.on_error, first_error, delivered) {
+        (_, _, Err(error)) => Err(error),
+        (OnError::Fail, Some(error), _) => Err(error),
+        _ => Ok(()),
+    }
+}
+
+/// The deploys of one pushed ref, with the project file of its new commit; `None` when the
+/// commit has no project file.
+fn plan_received(
+    global: &GlobalArgs,
+    repo: &Repo,
+    pushed: &ReceivedRef,
+    push: &[ReceivedRef],
+) -> Result<Option<(Config, Vec<Deploy>)>> {
+    if global.config.is_none() && repo.read_file_at(pushed.new, PROJECT_FILE)?.is_none() {
+        log::info!(
+            "{}: no {PROJECT_FILE} in {}, nothing to do",
+            pushed.refname,
+            pushed.new
+        );
+        return Ok(None);
+    }
+    // A new tag's range starts at the previous matching tag (the Auto rule); every other
+    // update at the pushed range: the old tip, or for a new branch what no other ref has.
+    let new_tag = pushed.is_creation() && pushed.refname.starts_with("refs/tags/");
+    let fallback = if new_tag {
+        None
+    } else if pushed.is_creation() {
+        Some(refs_before_push(repo, pushed, push)?)
+    } else {
+        range::push_base(repo, pushed.old, pushed.new, &pushed.refname)?
+    };
+    let inputs = DeployInputs {
+        to: pushed.new,
+        refname: Some(pushed.refname.clone()),
+        environment: None,
+        projects: Vec::new(),
+        base: BaseRule::Auto,
+        fallback,
+        state: DeployState::Successful,
+        max_commits: None,
+        repo_url: None,
+        first_parent: false,
+        run: RunInfo::default(),
+        mode: TrustMode::ServerHook,
+    };
+    super::prepare_inputs(global, repo, &inputs).map(Some)
+}
+
+/// A new ref's base (SPEC 4): every ref as it was before this push. The refs of the push
+/// count at their old tips, and the ones it created not at all: a branch pushed together
+/// with main must not hide main's new commits.
+fn refs_before_push(repo: &Repo, pushed: &ReceivedRef, push: &[ReceivedRef]) -> Result<Base> {
+    let mut exclude: Vec<Oid> = Vec::new();
+    let mut refs = 0;
+    for (name, id) in repo.refs()? {
+        if name == pushed.refname || name.starts_with("refs/deploylink/") {
+            continue;
+        }
+        let before = match push.iter().find(|p| p.refname == name) {
+            Some(update) if update.old.is_zero() => continue,
+            Some(update) => update.old,
+            None => id,
+        };
+        refs += 1;
+        if !exclude.contains(&before) {
+            exclude.push(before);
+        }
+    }
+    Ok(Base {
+        exclude,
+        source: BaseSource::OtherRefs { refs },
+    })
+}
+
+/// SPEC 4: per pushed ref, `local` minus `remote` (a new remote ref: minus every
+/// `refs/remotes/REMOTE/*`), checked against the `validate:` policy of the project file in
+/// the pushed commit. Nothing is written to Jira.
+fn pre_push(global: &GlobalArgs, remote: &str, _url: &str) -> Result<()> {
+    let input = read_stdin()?;
+    let repo = Repo::open(global.repo.as_deref())?;
+    let (refs, bad) = push::parse_pushed(&input);
+    for line in &bad {
+        log::error!("{line}; this line is skipped, the others are checked");
+    }
+    let mut problems = Vec::new();
+    for pushed in refs.iter().filter(|r| !r.local.is_zero()) {
+        let Some(config) = client_config(global, &repo, Some(pushed.local))? else {
+            continue;
+        };
+        let projects = policy::enforcing(config.projects());
+        if projects.is_empty() {
+            continue;
+        }
+        let base = pushed_base(&repo, remote, pushed)?;
+        if let Some(problem) = check_range(&repo, pushed, base, &projects)? {
+            problems.push(problem);
+        }
+    }
+    if problems.is_empty() {
+        return Ok(());
+    }
+    Err(Error::Policy {
+        message: problems.join("\n"),
+    })
+}
+
+/// What the remote has already: its old tip when this clone has it, and every
+/// `refs/remotes/REMOTE/*` (so a new branch is checked for its own commits only).
+fn pushed_base(repo: &Repo, remote: &str, pushed: &PushedRef) -> Result<Base> {
+    let prefix = format!("refs/remotes/{remote}/");
+    let mut exclude: Vec<Oid> = repo
+        .refs()?
+        .into_iter()
+        .filter(|(name, _)| name.starts_with(&prefix))
+        .map(|(_, id)| id)
+        .collect();
+    if !pushed.remote.is_zero() && repo.git().find_commit(pushed.remote).is_ok() {
+        exclude.push(pushed.remote);
+    }
+    let refs = exclude.len();
+    Ok(Base {
+        exclude,
+        source: BaseSource::OtherRefs { refs },
+    })
+}
+
+/// One commit of a pushed range: what the policy needs.
+struct Pushed {
+    id: Oid,
+    message: String,
+}
+
+/// The policy's verdict on one pushed ref, as a paragraph for the person pushing.
+fn check_range(
+    repo: &Repo,
+    pushed: &PushedRef,
+    base: Base,
+    projects: &[&Project],
+) -> Result<Option<String>> {
+    let digest = |id: Oid, message: &[u8]| Pushed {
+        id,
+        message: String::from_utf8_lossy(message).into_owned(),
+    };
+    let walk = WalkOptions::default();
+    let Resolved::Range(range) =
+        range::resolve(repo, pushed.local, base, walk, &mut |_| {}, &digest)?
+    else {
+        return Ok(None);
+    };
+    let commits: Vec<&Pushed> = range.commits.iter().map(|c| &c.digest).collect();
+    let mut missing = Vec::new();
+    let mut any_key = false;
+    for commit in &commits {
+        let applicable = applicable(repo, projects, commit.id)?;
+        if applicable.is_empty() {
+            continue;
+        }
+        let has_key = !policy::keys_in(&applicable, commit.message.as_bytes()).is_empty();
+        any_key |= has_key;
+        let every = applicable
+            .iter()
+            .any(|p| p.validate().require() == Requirement::EveryCommit);
+        if every && !has_key && !policy::is_exempt(&applicable, &commit.message) {
+            missing.push(*commit);
+        }
+    }
+    let one_per_push = projects
+        .iter()
+        .any(|p| p.validate().require() == Requirement::OnePerPush);
+    let examples = policy::example_keys(projects);
+    let target = &pushed.remote_ref;
+    if !missing.is_empty() {
+        let mut text = format!(
+            "{} pushed to {target} {} no Jira issue ({PROJECT_FILE} requires one in every commit):\n",
+            plural(missing.len(), "commit", "commits"),
+            if missing.len() == 1 { "names" } else { "name" },
+        );
+        for commit in &missing {
+            let subject = commit.message.lines().next().unwrap_or("");
+            text.push_str(&format!("  {}  {subject}\n", &commit.id.to_string()[..7]));
+        }
+        text.push_str(&format!(
+            "  each needs {examples}\n  hint: reword them with `git rebase -i {}` (mark each `reword`), \
+             or the last one with `git commit --amend`, then push again",
+            fix_base(&range.base, missing[missing.len() - 1].id)
+        ));
+        return Ok(Some(text));
+    }
+    if one_per_push && !commits.is_empty() && !any_key {
+        return Ok(Some(format!(
+            "none of the {} commits pushed to {target} names a Jira issue ({PROJECT_FILE} requires one per push)\n  \
+             each push needs {examples} in at least one commit\n  hint: `git commit --amend` to add it to the last commit, then push again",
+            commits.len()
+        )));
+    }
+    Ok(None)
+}
+
+/// Where `git rebase -i` should start: the range's single base, else the oldest offender's
+/// parent (`<sha>~1`).
+fn fix_base(base: &Base, oldest: Oid) -> String {
+    match base.exclude.as_slice() {
+        [one] => one.to_string()[..7].to_owned(),
+        _ => format!("{}~1", &oldest.to_string()[..7]),
+    }
+}
+
+fn plural(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+/// The projects a commit belongs to: those whose `paths:` it touches, or all without paths.
+fn applicable<'p>(repo: &Repo, projects: &[&'p Project], id: Oid) -> Result<Vec<&'p Project>> {
+    if projects.iter().all(|p| !p.has_paths()) {
+        return Ok(projects.to_vec());
+    }
+    let paths = repo.changed_paths(id)?;
+    Ok(projects
+        .iter()
+        .copied()
+        .filter(|p| !p.has_paths() || paths.iter().any(|path| p.owns_path(path)))
+        .collect())
+}
+
+/// The project file a client hook obeys: `--config`, else the one in commit `at` (pre-push),
+/// else the work tree's (commit-msg), else HEAD's; `None` when there is none (nothing to
+/// enforce). Trackers are not needed to validate.
+fn client_config(global: &GlobalArgs, repo: &Repo, at: Option<Oid>) -> Result<Option<Config>> {
+    if let Some(at) = at {
+        if global.config.is_some() || repo.read_file_at(at, PROJECT_FILE)?.is_some() {
+            return load_config(global, repo, at, TrustMode::Client).map(Some);
+        }
+        return Ok(None);
+    }
+    let source = match &global.config {
+        Some(path) => Some(super::read_source(path)?),
+        None => work_tree_file(repo).or_else(|| head_file(repo)),
+    };
+    let Some(source) = source else {
+        return Ok(None);
+    };
+    let project = config::parse_project(&source, &repo.name())?;
+    Ok(Some(config::resolve(project, None, TrustMode::Client)?))
+}
+
+fn work_tree_file(repo: &Repo) -> Option<Source> {
+    let path = repo.git().workdir()?.join(PROJECT_FILE);
+    let text = std::fs::read(&path).ok()?;
+    Some(Source {
+        name: path.display().to_string(),
+        text,
+    })
+}
+
+fn head_file(repo: &Repo) -> Option<Source> {
+    let head = repo.resolve("HEAD").ok()?;
+    let text = repo.read_file_at(head, PROJECT_FILE).ok()??;
+    Some(Source {
+        name: format!("{PROJECT_FILE} at HEAD"),
+        text,
+    })
+}
+
+/// One message, as `git commit` is about to record it. Only `every-commit` applies here:
+/// whether a push names an issue is for `pre-push` to judge.
+fn commit_msg(global: &GlobalArgs, file: &Path) -> Result<()> {
+    let raw = std::fs::read(file)
+        .map_err(|e| Error::io(format!("read the commit message {}", file.display()), e))?;
+    let repo = Repo::open(global.repo.as_deref())?;
+    let comment = comment_char(&repo);
+    let message = policy::clean_message(&String::from_utf8_lossy(&raw), comment);
+    if message.is_empty() {
+        return Ok(()); // git aborts an empty commit itself
+    }
+    let Some(config) = client_config(global, &repo, None)? else {
+        return Ok(());
+    };
+    let projects: Vec<&Project> = config
+        .projects()
+        .iter()
+        .filter(|p| p.validate().require() == Requirement::EveryCommit)
+        .collect();
+    if projects.is_empty()
+        || policy::is_exempt(&projects, &message)
+        || !policy::keys_in(&projects, message.as_bytes()).is_empty()
+    {
+        return Ok(());
+    }
+    let subject = message.lines().next().unwrap_or("");
+    Err(Error::Policy {
+        message: format!(
+            "the commit message names no Jira issue ({PROJECT_FILE} requires one in every commit):\n  {subject}\n  \
+             it needs {}\n  hint: your message is kept in {}; commit again with the key added \
+             (`git commit -e -F {}`), or `git commit --no-verify` to skip this check once",
+            policy::example_keys(&projects),
+            file.display(),
+            file.display()
+        ),
+    })
+}
+
+/// git's `core.commentChar` (default `#`; `auto` is treated as `#`).
+fn comment_char(repo: &Repo) -> char {
+    repo.git()
+        .config()
+        .and_then(|c| c.get_string("core.commentChar"))
+        .ok()
+        .and_then(|v| v.chars().next())
+        .filter(|c| *c != 'a')
+        .unwrap_or('#')
+}

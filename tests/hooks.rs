@@ -1,0 +1,569 @@
+//! The hooks end to end: a bare repository with `install-hook post-receive`, real `git push`es
+//! (to a path and through `git daemon`), and the sandbox Jira receiving exactly the links
+//! expected; `pre-push` and `commit-msg` blocking bad commits and letting good ones through.
+
+mod support;
+
+use std::path::Path;
+use std::process::{Command, Output};
+use std::time::{Duration, Instant};
+
+use deploylink::sandbox::{Fault, FaultAction, Options, Sandbox};
+use support::{git_command, TestRepo};
+
+const PROJECT: &str = "version: 1
+default_tracker: acme
+repo_url: https://git.example.com/acme/shop
+projects:
+  shop:
+    keys: { projects: [WEB, OPS] }
+    environments:
+      production: { refs: [refs/heads/main, \"refs/tags/v*\"], type: production }
+      staging: { refs: [\"refs/heads/release/*\"], type: staging }
+";
+
+struct Setup {
+    server: TestRepo,
+    work: TestRepo,
+    jira: Sandbox,
+}
+
+/// A bare server repository with the post-receive hook and an organization file pointing at a
+/// sandbox, and a work repository whose origin is the server, with `project` committed.
+fn setup(project: &str) -> Setup {
+    let jira = Sandbox::start(Options::default()).unwrap();
+    let server = TestRepo::bare();
+    let trackers = server.path().join("deploylink/trackers.yml");
+    std::fs::create_dir_all(trackers.parent().unwrap()).unwrap();
+    std::fs::write(
+        &trackers,
+        format!(
+            "version: 1\ntrackers:\n  acme:\n    kind: jira-cloud\n    url: {}\n    auth: {{ user_env: JIRA_USER, token_env: JIRA_API_TOKEN }}\n",
+            jira.url()
+        ),
+    )
+    .unwrap();
+    let installed = deploylink(server.path(), &["install-hook", "post-receive"]);
+    assert_eq!(
+        installed.status.code(),
+        Some(0),
+        "{}",
+        text(&installed.stderr)
+    );
+    let work = TestRepo::new();
+    work.commit_file(".deploylink.yml", project, "Add deploylink configuration");
+    work.git(&["remote", "add", "origin", server.path().to_str().unwrap()]);
+    Setup { server, work, jira }
+}
+
+fn deploylink(repo: &Path, args: &[&str]) -> Output {
+    Command::new(support::deploylink())
+        .arg("--repo")
+        .arg(repo)
+        .args(args)
+        .env_remove("RUST_LOG")
+        .output()
+        .unwrap()
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// `git push` from `work` with Jira's credentials in the environment (a local push runs the
+/// server's hook with it).
+fn push(work: &TestRepo, args: &[&str]) -> Output {
+    let output = git_command(work.path())
+        .arg("push")
+        .args(args)
+        .env("JIRA_USER", "ci@example.com")
+        .env("JIRA_API_TOKEN", "token")
+        .env_remove("DEPLOYLINK_TRACKERS")
+        .env_remove("XDG_CONFIG_HOME")
+        .env("HOME", work.path())
+        .output()
+        .unwrap();
+    output
+}
+
+fn pushed(work: &TestRepo, args: &[&str]) -> String {
+    let output = push(work, args);
+    assert!(
+        output.status.success(),
+        "git push {args:?}: {}",
+        text(&output.stderr)
+    );
+    text(&output.stderr)
+}
+
+/// The keys with a link to `environment`, and how many links each has.
+fn linked(jira: &Sandbox, environment: &str) -> Vec<(String, usize)> {
+    let state = jira.state();
+    state
+        .issues
+        .iter()
+        .filter_map(|(key, issue)| {
+            let n = issue
+                .remote_links
+                .iter()
+                .filter(|l| {
+                    l["object"]["title"]
+                        .as_str()
+                        .unwrap_or("")
+                        .ends_with(&format!("to {environment}"))
+                })
+                .count();
+            (n > 0).then(|| (key.clone(), n))
+        })
+        .collect()
+}
+
+fn keys(list: &[(String, usize)]) -> Vec<&str> {
+    list.iter().map(|(k, _)| k.as_str()).collect()
+}
+
+#[test]
+fn a_new_branch_then_a_fast_forward_link_each_commit_once() {
+    let s = setup(PROJECT);
+    s.work.commit("WEB-1: first");
+    s.work.commit("OPS-2 infra");
+    let log = pushed(&s.work, &["origin", "main"]);
+    assert!(log.contains("remote: ") && log.contains("WEB-1"), "{log}");
+    assert_eq!(keys(&linked(&s.jira, "production")), ["OPS-2", "WEB-1"]);
+    let main = s.work.git(&["rev-parse", "main"]);
+    assert_eq!(
+        s.server
+            .git(&["rev-parse", "refs/deploylink/shop/production"]),
+        main,
+        "recorded"
+    );
+    s.work.commit("WEB-3: second");
+    pushed(&s.work, &["origin", "main"]);
+    let links = linked(&s.jira, "production");
+    assert_eq!(keys(&links), ["OPS-2", "WEB-1", "WEB-3"]);
+    assert!(
+        links.iter().all(|(_, n)| *n == 1),
+        "one link per deploy: {links:?}"
+    );
+    assert!(s.jira.state().rejected.is_empty());
+}
+
+#[test]
+fn a_force_push_deploys_only_the_new_history() {
+    let s = setup(PROJECT);
+    s.work.commit("WEB-1: base");
+    pushed(&s.work, &["origin", "main"]);
+    s.work.commit("WEB-2: will be dropped");
+    pushed(&s.work, &["origin", "main"]);
+    s.work.git(&["reset", "-q", "--hard", "HEAD~1"]);
+    s.work.commit("WEB-3: replaces it");
+    pushed(&s.work, &["--force", "origin", "main"]);
+    let links = linked(&s.jira, "production");
+    assert_eq!(keys(&links), ["WEB-1", "WEB-2", "WEB-3"]);
+    let state = s.jira.state();
+    // WEB-1 was shipped by the first push only: the force push did not deploy it again.
+    assert_eq!(state.remote_links("WEB-1").len(), 1);
+}
+
+#[test]
+fn tags_deploy_from_the_previous_tag_and_deletions_deploy_nothing() {
+    let project = PROJECT.replace(
+        "production: { refs: [refs/heads/main, \"refs/tags/v*\"], type: production }",
+        "production: { refs: [\"refs/tags/v*\"], type: production }",
+    );
+    let s = setup(&project);
+    s.work.commit("WEB-1: first release");
+    s.work.git(&["tag", "v1"]);
+    pushed(&s.work, &["origin", "main", "v1"]);
+    assert_eq!(
+        keys(&linked(&s.jira, "production")),
+        ["WEB-1"],
+        "a first tag: the tagged commit alone"
+    );
+    s.work.commit("WEB-2: in v2");
+    s.work.commit("OPS-3: in v2 too");
+    s.work.git(&["tag", "v2"]);
+    pushed(&s.work, &["origin", "main", "v2"]);
+    assert_eq!(
+        keys(&linked(&s.jira, "production")),
+        ["OPS-3", "WEB-1", "WEB-2"]
+    );
+    assert_eq!(
+        s.jira.state().remote_links("WEB-1").len(),
+        1,
+        "v1's issue is not deployed again by v2"
+    );
+    let before = s.jira.requests().len();
+    let log = pushed(&s.work, &["origin", "--delete", "v2"]);
+    assert_eq!(
+        s.jira.requests().len(),
+        before,
+        "a deletion sends nothing: {log}"
+    );
+}
+
+#[test]
+fn several_refs_in_one_push_deploy_to_their_environments() {
+    let s = setup(PROJECT);
+    s.work.commit("WEB-1: on main");
+    s.work.git(&["checkout", "-q", "-b", "release/1"]);
+    s.work.commit("OPS-5: release fix");
+    pushed(&s.work, &["origin", "main", "release/1"]);
+    assert_eq!(keys(&linked(&s.jira, "production")), ["WEB-1"]);
+    // Both refs are new: nothing existed before the push, so staging gets all of release/1.
+    assert_eq!(keys(&linked(&s.jira, "staging")), ["OPS-5", "WEB-1"]);
+    // A new branch off a main the server has: only its own commits.
+    s.work.git(&["checkout", "-q", "-b", "release/2", "main"]);
+    s.work.commit("OPS-8: second release fix");
+    s.work.git(&["checkout", "-q", "main"]);
+    s.work.commit("WEB-9: main moves on");
+    pushed(&s.work, &["origin", "main", "release/2"]);
+    assert_eq!(
+        keys(&linked(&s.jira, "staging")),
+        ["OPS-5", "OPS-8", "WEB-1"]
+    );
+    assert_eq!(keys(&linked(&s.jira, "production")), ["WEB-1", "WEB-9"]);
+    assert_eq!(
+        s.jira.state().remote_links("WEB-1").len(),
+        2,
+        "production and staging, once each"
+    );
+}
+
+#[test]
+fn a_monorepo_push_deploys_each_project_its_own_commits() {
+    let project = "version: 1
+default_tracker: acme
+repo_url: https://git.example.com/acme/mono
+projects:
+  web:
+    paths: [\"web/**\"]
+    environments:
+      production: { refs: [refs/heads/main] }
+  api:
+    paths: [\"api/**\"]
+    environments:
+      production: { refs: [refs/heads/main] }
+";
+    let s = setup(project);
+    s.work.commit_file("web/index.html", "<p>", "WEB-1: page");
+    s.work
+        .commit_file("api/main.rs", "fn main() {}", "API-2: endpoint");
+    pushed(&s.work, &["origin", "main"]);
+    let state = s.jira.state();
+    let title = |key: &str| {
+        state.remote_links(key)[0]["object"]["title"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    assert!(
+        title("WEB-1").starts_with("Deployed web "),
+        "{}",
+        title("WEB-1")
+    );
+    assert!(
+        title("API-2").starts_with("Deployed api "),
+        "{}",
+        title("API-2")
+    );
+    assert_eq!(state.remote_links("WEB-1").len(), 1);
+    assert_eq!(state.remote_links("API-2").len(), 1);
+}
+
+#[test]
+fn trackers_in_the_pushed_file_are_ignored_on_the_server() {
+    let elsewhere = Sandbox::start(Options::default()).unwrap();
+    let project = format!(
+        "{PROJECT}trackers:\n  acme:\n    kind: jira-cloud\n    url: {}\n    auth: {{ user_env: JIRA_USER, token_env: JIRA_API_TOKEN }}\n",
+        elsewhere.url()
+    );
+    let s = setup(&project);
+    s.work.commit("WEB-1: work");
+    let log = pushed(&s.work, &["origin", "main"]);
+    assert_eq!(keys(&linked(&s.jira, "production")), ["WEB-1"], "{log}");
+    assert!(
+        elsewhere.requests().is_empty(),
+        "the pushed file's tracker got requests"
+    );
+    assert!(
+        log.contains("trackers"),
+        "a warning says the file's trackers were ignored: {log}"
+    );
+}
+
+#[test]
+fn a_push_through_git_daemon_runs_the_hook() {
+    let s = setup(PROJECT);
+    let port = {
+        let probe = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        probe.local_addr().unwrap().port()
+    };
+    let base = s.server.path().parent().unwrap();
+    let name = s
+        .server
+        .path()
+        .file_name()
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let mut daemon = git_command(base)
+        .args([
+            "daemon",
+            "--reuseaddr",
+            "--export-all",
+            "--enable=receive-pack",
+            "--listen=127.0.0.1",
+        ])
+        .arg(format!("--port={port}"))
+        .arg(format!("--base-path={}", base.display()))
+        .arg(format!(
+            "--pid-file={}",
+            s.server.path().join("daemon.pid").display()
+        ))
+        .arg(base)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .env("JIRA_USER", "ci@example.com")
+        .env("JIRA_API_TOKEN", "token")
+        .env("HOME", base)
+        .spawn()
+        .unwrap();
+    let url = format!("git://127.0.0.1:{port}/{name}");
+    s.work.commit("WEB-7: over the git protocol");
+    let started = Instant::now();
+    let result = loop {
+        let output = push(&s.work, &[&url, "main"]);
+        if output.status.success() || started.elapsed() > Duration::from_secs(10) {
+            break output;
+        }
+        std::thread::sleep(Duration::from_millis(100)); // the daemon may not listen yet
+    };
+    // `git daemon` runs git-daemon as a child: stop that one by its pid file.
+    if let Ok(pid) = std::fs::read_to_string(s.server.path().join("daemon.pid")) {
+        let _ = Command::new("kill").arg(pid.trim()).status();
+    }
+    let _ = daemon.kill();
+    daemon.wait().unwrap();
+    assert!(result.status.success(), "{}", text(&result.stderr));
+    assert_eq!(keys(&linked(&s.jira, "production")), ["WEB-7"]);
+}
+
+#[test]
+fn the_hook_stays_within_its_budget_and_never_fails_the_push() {
+    let s = setup(PROJECT);
+    s.jira.push_fault(Fault {
+        method: None,
+        path_prefix: Some("/rest/api/3/issue/".into()),
+        times: None,
+        probability: 1.0,
+        action: FaultAction::Respond {
+            status: 503,
+            headers: vec![("Retry-After".into(), "30".into())],
+            body: String::new(),
+        },
+    });
+    s.work.commit("WEB-1: Jira is down");
+    let started = Instant::now();
+    let output = push(&s.work, &["origin", "main"]);
+    let elapsed = started.elapsed();
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    // The 20 s default budget ends the wait for Retry-After: 30 at once.
+    assert!(elapsed < Duration::from_secs(15), "{elapsed:?}");
+    let log = text(&output.stderr);
+    assert!(
+        log.contains("failed") && log.contains("time budget"),
+        "{log}"
+    );
+    // Not recorded: the next push ships WEB-1 again.
+    assert!(s
+        .server
+        .git_output(
+            &[
+                "rev-parse",
+                "--verify",
+                "-q",
+                "refs/deploylink/shop/production"
+            ],
+            None
+        )
+        .stdout
+        .is_empty());
+}
+
+#[test]
+fn garbage_on_stdin_is_reported_and_the_good_lines_still_deploy() {
+    let s = setup(PROJECT);
+    s.work.commit("WEB-1: work");
+    pushed(&s.work, &["origin", "main"]);
+    s.work.commit("WEB-2: more");
+    s.work.git(&[
+        "push",
+        "-q",
+        "--no-verify",
+        s.server.path().to_str().unwrap(),
+        "main:refs/heads/side",
+    ]);
+    let old = s.server.git(&["rev-parse", "main"]);
+    let new = s.server.git(&["rev-parse", "side"]);
+    let stdin = format!("this is not a ref update\n{old} {new} refs/heads/main\n");
+    let mut child = Command::new(support::deploylink())
+        .args(["hook", "post-receive"])
+        .env("GIT_DIR", s.server.path())
+        .env("JIRA_USER", "u")
+        .env("JIRA_API_TOKEN", "t")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    let output = child.wait_with_output().unwrap();
+    assert_eq!(output.status.code(), Some(0));
+    assert!(
+        text(&output.stderr).contains("stdin line 1: expected <old-sha> <new-sha> <ref>"),
+        "{}",
+        text(&output.stderr)
+    );
+    assert_eq!(keys(&linked(&s.jira, "production")), ["WEB-1", "WEB-2"]);
+}
+
+const POLICY: &str = "version: 1
+default_tracker: acme
+projects:
+  shop:
+    keys: { projects: [WEB] }
+    environments:
+      production: { refs: [refs/heads/main] }
+    validate:
+      require: every-commit
+";
+
+#[test]
+fn pre_push_blocks_a_commit_without_a_key_and_lets_the_fixed_push_through() {
+    let server = TestRepo::bare();
+    let work = TestRepo::new();
+    work.commit_file(".deploylink.yml", POLICY, "WEB-1: add deploylink");
+    work.git(&["remote", "add", "origin", server.path().to_str().unwrap()]);
+    let installed = deploylink(work.path(), &["install-hook", "pre-push"]);
+    assert_eq!(
+        installed.status.code(),
+        Some(0),
+        "{}",
+        text(&installed.stderr)
+    );
+    work.commit("WEB-2: good");
+    work.commit("Fix the build");
+    work.commit("Merge branch 'x'");
+    let output = push(&work, &["origin", "main"]);
+    assert!(!output.status.success(), "the push must be refused");
+    let log = text(&output.stderr);
+    assert!(
+        log.contains("1 commit pushed to refs/heads/main names no Jira issue"),
+        "{log}"
+    );
+    assert!(
+        log.contains("Fix the build") && !log.contains("Merge branch"),
+        "merges are exempt: {log}"
+    );
+    assert!(
+        log.contains("WEB-123") && log.contains("git rebase -i"),
+        "{log}"
+    );
+    assert!(
+        server
+            .git_output(&["rev-parse", "--verify", "-q", "main"], None)
+            .stdout
+            .is_empty(),
+        "nothing arrived"
+    );
+    // Reword the offending commit: the push goes through.
+    work.git(&["reset", "-q", "--hard", "HEAD~2"]);
+    work.commit("WEB-3: fix the build");
+    let output = push(&work, &["origin", "main"]);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    // A new branch is checked for its own commits only (the others are on origin/main).
+    work.git(&["checkout", "-q", "-b", "feature"]);
+    work.commit("WEB-4: feature");
+    assert!(push(&work, &["origin", "feature"]).status.success());
+    // Deleting a branch is never refused.
+    assert!(push(&work, &["origin", "--delete", "feature"])
+        .status
+        .success());
+}
+
+#[test]
+fn commit_msg_refuses_a_message_without_a_key_ignoring_comments() {
+    let work = TestRepo::new();
+    work.commit_file(".deploylink.yml", POLICY, "WEB-1: add deploylink");
+    let installed = deploylink(work.path(), &["install-hook", "commit-msg"]);
+    assert_eq!(
+        installed.status.code(),
+        Some(0),
+        "{}",
+        text(&installed.stderr)
+    );
+    let commit = |message: &str| {
+        git_command(work.path())
+            .args(["commit", "--allow-empty", "--cleanup=strip", "-m", message])
+            .output()
+            .unwrap()
+    };
+    let refused = commit("Tidy up\n\n# WEB-9 in a comment does not count");
+    assert!(!refused.status.success());
+    assert!(
+        text(&refused.stderr).contains("names no Jira issue"),
+        "{}",
+        text(&refused.stderr)
+    );
+    assert!(commit("WEB-9: tidy up").status.success());
+    assert!(
+        commit("Revert \"WEB-9: tidy up\"").status.success(),
+        "exempt by default"
+    );
+}
+
+#[test]
+fn install_hook_respects_foreign_hooks_and_hooks_path() {
+    let work = TestRepo::new();
+    work.commit("first");
+    let hooks = work.path().join(".githooks");
+    std::fs::create_dir_all(&hooks).unwrap();
+    work.git(&["config", "core.hooksPath", ".githooks"]);
+    let foreign = hooks.join("commit-msg");
+    std::fs::write(&foreign, "#!/bin/sh\necho foreign-hook-ran >&2\n").unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&foreign, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let refused = deploylink(work.path(), &["install-hook", "commit-msg"]);
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(
+        text(&refused.stderr).contains("was not written by deploylink"),
+        "{}",
+        text(&refused.stderr)
+    );
+    let chained = deploylink(work.path(), &["install-hook", "commit-msg", "--chain"]);
+    assert_eq!(chained.status.code(), Some(0), "{}", text(&chained.stderr));
+    assert!(hooks.join("commit-msg.chained").exists());
+    // Reinstalling our own shim is fine and keeps the chain.
+    let again = deploylink(work.path(), &["install-hook", "commit-msg"]);
+    assert_eq!(again.status.code(), Some(0), "{}", text(&again.stderr));
+    work.commit_file(".deploylink.yml", POLICY, "WEB-1: add deploylink");
+    let output = git_command(work.path())
+        .args(["commit", "--allow-empty", "-m", "no key"])
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    assert!(
+        text(&output.stderr).contains("foreign-hook-ran"),
+        "the chained hook ran first"
+    );
+    let forced = deploylink(work.path(), &["install-hook", "commit-msg", "--force"]);
+    assert_eq!(forced.status.code(), Some(0));
+}
