@@ -74,6 +74,8 @@ pub enum Command {
         /// bash, zsh, fish, elvish or powershell
         shell: clap_complete::Shell,
     },
+    /// In CI: detect the provider from the environment, then resolve and record the deploy (as `link`)
+    Ci(CiArgs),
     /// Run as a git hook: post-receive on a server, pre-push or commit-msg on a developer's machine
     #[command(subcommand)]
     Hook(HookCommand),
@@ -170,6 +172,59 @@ pub struct LinkArgs {
     /// The CI run's number: the deployment record's sequence number (default: the deployed commit's time)
     #[arg(long, value_name = "N")]
     pub run_number: Option<i64>,
+}
+
+/// `deploylink ci`: every flag optional; a flag wins over what the CI's environment says.
+#[derive(Debug, Args)]
+pub struct CiArgs {
+    /// The base: a revision, `last-tag` or `other-refs`; default: the last recorded deploy, else the CI's previous commit, else SPEC 4's rules
+    #[arg(long, value_name = "REV")]
+    pub from: Option<String>,
+    /// The deployed commit; default: the CI's commit
+    #[arg(long, value_name = "REV")]
+    pub to: Option<String>,
+    /// The deployed ref; default: the CI's branch or tag
+    #[arg(long = "ref", value_name = "REF")]
+    pub refname: Option<String>,
+    /// The environment; default: the CI's (GitLab, Bitbucket), else the one whose `refs` match the ref
+    #[arg(long, value_name = "ENV")]
+    pub environment: Option<String>,
+    /// Only this project of the project file (repeatable)
+    #[arg(long = "project", value_name = "NAME")]
+    pub projects: Vec<String>,
+    /// The deploy's state
+    #[arg(long, value_enum, default_value_t = DeployState::Successful)]
+    pub state: DeployState,
+    /// What a failed delivery does to the exit code (fail: exit 4, so the job can be retried)
+    #[arg(long, value_enum, default_value_t = OnError::Fail)]
+    pub on_error: OnError,
+    /// The time the whole delivery may take (500ms, 20s, 2m)
+    #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration, default_value = "120s")]
+    pub budget: std::time::Duration,
+    /// After the deploy is delivered, record it in refs/deploylink/<project>/<environment>
+    #[arg(long)]
+    pub record: bool,
+    /// Do everything but write to Jira, and print the requests
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Follow only the first parent of merge commits
+    #[arg(long)]
+    pub first_parent: bool,
+    /// The run's URL; default: the CI's
+    #[arg(long, value_name = "URL")]
+    pub run_url: Option<String>,
+    /// The run's id; default: the CI's
+    #[arg(long, value_name = "ID")]
+    pub run_id: Option<String>,
+    /// The run's number (the deployment record's sequence number); default: the CI's
+    #[arg(long, value_name = "N")]
+    pub run_number: Option<i64>,
+    /// The repository's web URL; default: the CI's, else repo_url of the project file, else remote origin
+    #[arg(long, value_name = "URL")]
+    pub repo_url: Option<String>,
+    /// Refuse ranges with more commits than this
+    #[arg(long, value_name = "N")]
+    pub max_commits: Option<usize>,
 }
 
 #[derive(Debug, Subcommand)]

@@ -38,6 +38,8 @@ pub enum Error {
     #[error("{message}")]
     Usage { message: String },
     #[error(transparent)]
+    Ci(#[from] crate::ci::CiError),
+    #[error(transparent)]
     Edit(#[from] crate::config::EditError),
     #[error(transparent)]
     Session(#[from] crate::deliver::SessionError),
@@ -85,6 +87,8 @@ impl Error {
                 | crate::config::EditError::InvalidTracker { .. },
             ) => ExitCode::Usage,
             Error::Edit(_) => ExitCode::Config,
+            // The CI's environment is malformed: like a wrong flag.
+            Error::Ci(_) => ExitCode::Usage,
             // Unreadable credentials or CA file: the configuration names them.
             Error::Session(_) => ExitCode::Config,
             Error::DeliveryFailed { .. } => ExitCode::DeliveryFailed,

@@ -6,6 +6,7 @@
 //! Jira, as [`jira`] requests) -> [`report`] (human and JSON output). [`command`] runs a
 //! parsed [`cli`] command line; `main.rs` only maps its result to an exit code.
 
+pub mod ci;
 pub mod cli;
 pub mod command;
 pub mod commit;

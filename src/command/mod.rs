@@ -18,6 +18,7 @@ use crate::range::{self, Base, GitError, ParentMode, Resolved, WalkOptions};
 use crate::repo::Repo;
 use crate::report::{self, Format, Run};
 
+mod ci;
 mod hook;
 mod link;
 mod tracker;
@@ -49,6 +50,7 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<()> {
         Command::Tracker(command) => tracker::run(global, command, out),
         Command::Init(args) => init(global, &args, out),
         Command::Hook(command) => hook::run(global, command, out),
+        Command::Ci(args) => ci::ci(global, &args, out),
         Command::InstallHook(args) => crate::install::install(global.repo.as_deref(), &args, out),
         #[cfg(feature = "sandbox")]
         Command::Sandbox(args) => sandbox(&args, out),
