@@ -567,3 +567,89 @@ fn install_hook_respects_foreign_hooks_and_hooks_path() {
     let forced = deploylink(work.path(), &["install-hook", "commit-msg", "--force"]);
     assert_eq!(forced.status.code(), Some(0));
 }
+
+#[test]
+fn check_exists_asks_jira_and_an_unreachable_jira_does_not_block() {
+    let jira = Sandbox::start(Options {
+        issues: deploylink::sandbox::IssuePolicy::Listed(vec!["WEB-1".into(), "WEB-2".into()]),
+        ..Options::default()
+    })
+    .unwrap();
+    let work = TestRepo::new();
+    let project = POLICY.replace(
+        "require: every-commit",
+        "require: every-commit\n      check_exists: true",
+    );
+    work.commit_file(".deploylink.yml", &project, "WEB-1: add deploylink");
+    let trackers = work.path().join(".git/trackers.yml");
+    let write_trackers = |url: &str| {
+        std::fs::write(
+            &trackers,
+            format!("version: 1\ntrackers:\n  acme:\n    kind: jira-cloud\n    url: {url}\n    auth: {{ user_env: JIRA_USER, token_env: JIRA_API_TOKEN }}\n"),
+        )
+        .unwrap()
+    };
+    write_trackers(&jira.url());
+    let message = work.path().join(".git/MSG");
+    let check = |text: &str| {
+        std::fs::write(&message, text).unwrap();
+        Command::new(support::deploylink())
+            .args(["hook", "commit-msg"])
+            .arg(&message)
+            .current_dir(work.path())
+            .env("DEPLOYLINK_TRACKERS", &trackers)
+            .env("JIRA_USER", "u@example.com")
+            .env("JIRA_API_TOKEN", "t")
+            .output()
+            .unwrap()
+    };
+    assert_eq!(check("WEB-2: exists").status.code(), Some(0));
+    let refused = check("WEB-99: a typo");
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(
+        text(&refused.stderr).contains("WEB-99 in the commit message does not exist in Jira"),
+        "{}",
+        text(&refused.stderr)
+    );
+    assert!(jira
+        .requests()
+        .iter()
+        .any(|r| r.path == "/rest/api/3/issue/bulkfetch"));
+    assert!(jira.state().rejected.is_empty());
+    // Jira unreachable: a warning, not a refusal.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://127.0.0.1:{}", closed.local_addr().unwrap().port());
+    drop(closed);
+    write_trackers(&url);
+    let allowed = check("WEB-99: Jira is down");
+    assert_eq!(allowed.status.code(), Some(0), "{}", text(&allowed.stderr));
+    assert!(
+        text(&allowed.stderr).contains("check_exists skipped"),
+        "{}",
+        text(&allowed.stderr)
+    );
+    // pre-push asks too.
+    write_trackers(&jira.url());
+    let server = TestRepo::bare();
+    work.git(&["remote", "add", "origin", server.path().to_str().unwrap()]);
+    assert_eq!(
+        deploylink(work.path(), &["install-hook", "pre-push"])
+            .status
+            .code(),
+        Some(0)
+    );
+    work.commit("WEB-98: another typo");
+    let output = git_command(work.path())
+        .args(["push", "origin", "main"])
+        .env("DEPLOYLINK_TRACKERS", &trackers)
+        .env("JIRA_USER", "u@example.com")
+        .env("JIRA_API_TOKEN", "t")
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    assert!(
+        text(&output.stderr).contains("WEB-98"),
+        "{}",
+        text(&output.stderr)
+    );
+}

@@ -934,8 +934,10 @@ fn gitlab_ci_local_runs_the_component_job_against_the_sandbox() {
         let mut command = scratch.command(&gitlab_ci_local(), &repo.dir);
         command
             .args(["--file", file, "--no-color", "deploylink"])
-            // gitlab-ci-local leaves CI_COMMIT_BEFORE_SHA empty: give it, as GitLab does.
+            // gitlab-ci-local leaves CI_COMMIT_BEFORE_SHA empty and sets GITLAB_CI=false (so
+            // that scripts can tell a local run): give them as GitLab does.
             .args(["--variable", &format!("CI_COMMIT_BEFORE_SHA={before}")])
+            .args(["--variable", "GITLAB_CI=true"])
             .args([
                 "--variable",
                 &format!("DEPLOYLINK_TRACKERS={}", trackers.display()),

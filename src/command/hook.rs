@@ -272,6 +272,18 @@ fn check_range(
         ));
         return Ok(Some(text));
     }
+    let unknown = unknown_keys(projects, &commits, |c| c.message.as_bytes());
+    if !unknown.is_empty() {
+        return Ok(Some(format!(
+            "{} pushed to {target} {} not exist in Jira (or the tracker's account cannot see {}): {}\n  \
+             hint: correct the key with `git rebase -i {}` (mark the commits `reword`), then push again",
+            plural(unknown.len(), "issue key", "issue keys"),
+            if unknown.len() == 1 { "does" } else { "do" },
+            if unknown.len() == 1 { "it" } else { "them" },
+            unknown.join(", "),
+            fix_base(&range.base, commits[0].id)
+        )));
+    }
     if one_per_push && !commits.is_empty() && !any_key {
         return Ok(Some(format!(
             "none of the {} commits pushed to {target} names a Jira issue ({PROJECT_FILE} requires one per push)\n  \
@@ -280,6 +292,67 @@ fn check_range(
         )));
     }
     Ok(None)
+}
+
+/// `validate.check_exists`: the keys of `items` that Jira does not know, asked of each
+/// checking project's tracker. Jira being unreachable, or credentials missing, never blocks a
+/// commit: a warning says the check was skipped.
+fn unknown_keys<T>(
+    projects: &[&Project],
+    items: &[T],
+    message: impl Fn(&T) -> &[u8],
+) -> Vec<String> {
+    let checking: Vec<&Project> = projects
+        .iter()
+        .copied()
+        .filter(|p| p.validate().check_exists())
+        .collect();
+    let mut unknown: Vec<String> = Vec::new();
+    let mut asked: Vec<&str> = Vec::new();
+    for project in &checking {
+        let keys: Vec<String> = items
+            .iter()
+            .flat_map(|item| project.key_rules().extract(message(item)))
+            .map(|k| k.to_string())
+            .fold(Vec::new(), |mut all, k| {
+                if !all.contains(&k) {
+                    all.push(k);
+                }
+                all
+            });
+        let tracker = match project.tracker() {
+            Ok(tracker) => tracker,
+            Err(e) => {
+                log::warn!("check_exists skipped: {e}");
+                continue;
+            }
+        };
+        if keys.is_empty() || asked.contains(&tracker.name.as_str()) {
+            continue;
+        }
+        asked.push(&tracker.name);
+        match ask_jira(tracker, &keys) {
+            Ok(missing) => {
+                for key in missing {
+                    if !unknown.contains(&key) {
+                        unknown.push(key);
+                    }
+                }
+            }
+            Err(reason) => log::warn!(
+                "check_exists skipped: cannot ask tracker '{}' whether the issues exist: {reason}",
+                tracker.name
+            ),
+        }
+    }
+    unknown
+}
+
+fn ask_jira(tracker: &Tracker, keys: &[String]) -> std::result::Result<Vec<String>, String> {
+    let auth = crate::jira::credentials::site_auth(tracker).map_err(|e| e.to_string())?;
+    let ca: Vec<&Path> = tracker.ca_file.iter().map(|p| p.as_path()).collect();
+    let http = crate::jira::client::HttpClient::new(&ca).map_err(|e| e.to_string())?;
+    crate::jira::issue::missing(&http, tracker, &auth, keys)
 }
 
 /// Where `git rebase -i` should start: the range's single base, else the oldest offender's
@@ -326,7 +399,8 @@ fn client_config(global: &GlobalArgs, repo: &Repo, at: Option<Oid>) -> Result<Op
         return Ok(None);
     };
     let project = config::parse_project(&source, &repo.name())?;
-    Ok(Some(config::resolve(project, None, TrustMode::Client)?))
+    let org = super::load_trackers(global, Some(repo.git_dir()), TrustMode::Client)?;
+    Ok(Some(config::resolve(project, org, TrustMode::Client)?))
 }
 
 fn work_tree_file(repo: &Repo) -> Option<Source> {
@@ -366,13 +440,27 @@ fn commit_msg(global: &GlobalArgs, file: &Path) -> Result<()> {
         .iter()
         .filter(|p| p.validate().require() == Requirement::EveryCommit)
         .collect();
-    if projects.is_empty()
-        || policy::is_exempt(&projects, &message)
-        || !policy::keys_in(&projects, message.as_bytes()).is_empty()
-    {
+    if projects.is_empty() || policy::is_exempt(&projects, &message) {
         return Ok(());
     }
     let subject = message.lines().next().unwrap_or("");
+    if !policy::keys_in(&projects, message.as_bytes()).is_empty() {
+        let unknown = unknown_keys(&projects, &[message.as_str()], |m| m.as_bytes());
+        if unknown.is_empty() {
+            return Ok(());
+        }
+        return Err(Error::Policy {
+            message: format!(
+                "{} in the commit message {} not exist in Jira (or the tracker's account cannot see {}):\n  {subject}\n  \
+                 hint: your message is kept in {}; commit again with the key corrected (`git commit -e -F {}`)",
+                unknown.join(", "),
+                if unknown.len() == 1 { "does" } else { "do" },
+                if unknown.len() == 1 { "it" } else { "them" },
+                file.display(),
+                file.display()
+            ),
+        });
+    }
     Err(Error::Policy {
         message: format!(
             "the commit message names no Jira issue ({PROJECT_FILE} requires one in every commit):\n  {subject}\n  \

@@ -295,7 +295,7 @@ pub fn load_config(
 }
 
 /// The organization file, found in SPEC 3.1's order.
-fn load_trackers(
+pub(crate) fn load_trackers(
     global: &crate::cli::GlobalArgs,
     git_dir: Option<&Path>,
     mode: TrustMode,

@@ -5,5 +5,6 @@ pub mod client;
 pub mod comment;
 pub mod credentials;
 pub mod deployment;
+pub mod issue;
 pub mod remote_link;
 pub mod response;

@@ -116,6 +116,8 @@ fn platform(store: &mut Store, config: &Config, req: &Incoming, api: Api, rest: 
                 "serverTitle": "deploylink sandbox"
             }),
         ),
+        // Cloud only (jira-api-facts 1.5); Data Center has no bulkfetch.
+        ("POST", ["issue", "bulkfetch"]) if api == Api::V3 => bulkfetch(store, config, req),
         (_, ["issue", id_or_key, tail @ ..]) => {
             let Some((key, id)) = store.resolve(id_or_key) else {
                 return Reply::platform_message(
@@ -171,6 +173,43 @@ fn platform(store: &mut Store, config: &Config, req: &Incoming, api: Api, rest: 
         }
         _ => Reply::not_found(),
     }
+}
+
+/// `POST /rest/api/3/issue/bulkfetch` (`bulkFetchIssues`, jira-api-facts 1.5): 1 to 100
+/// keys or ids; issues that do not exist are left out of `issues` without an error.
+fn bulkfetch(store: &mut Store, config: &Config, req: &Incoming) -> Reply {
+    let body = match parse_json(req.body) {
+        Ok(body) => body,
+        Err(message) => {
+            store.reject(req.method, req.path, message.clone());
+            return Reply::platform_message(400, &message);
+        }
+    };
+    let wanted: Option<Vec<&str>> = body["issueIdsOrKeys"]
+        .as_array()
+        .and_then(|items| items.iter().map(Value::as_str).collect());
+    let wanted = match wanted {
+        Some(keys) if (1..=100).contains(&keys.len()) => keys,
+        _ => {
+            let reason = "issueIdsOrKeys must be a list of 1 to 100 issue keys or ids".to_owned();
+            store.reject(req.method, req.path, reason.clone());
+            return Reply::platform_message(400, &reason);
+        }
+    };
+    let base = &config.base_url;
+    let issues: Vec<Value> = wanted
+        .iter()
+        .filter_map(|k| store.resolve(k))
+        .map(|(key, id)| {
+            json!({
+                "id": id.to_string(),
+                "key": key,
+                "self": format!("{base}/rest/api/3/issue/{id}"),
+                "fields": {"summary": format!("Sandbox issue {key}")}
+            })
+        })
+        .collect();
+    Reply::json(200, &json!({"issues": issues, "issueErrors": []}))
 }
 
 fn version_segment(api: Api) -> &'static str {
