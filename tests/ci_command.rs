@@ -316,3 +316,111 @@ fn without_a_ci_the_flags_and_head_are_used() {
     assert_eq!(keys(&report), ["WEB-5"]);
     assert_eq!(report["deploys"][0]["environment"], "production");
 }
+
+/// The recorded environment of a provider (`tests/fixtures/ci/<name>.env`), with its commit
+/// variables pointed at this repository's commits and the event file at `event`.
+fn recorded_env(name: &str, head: &str, before: &str, event: &Path) -> Vec<(String, String)> {
+    let text = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("tests/fixtures/ci/{name}.env")),
+    )
+    .unwrap();
+    let commit_vars = [
+        "GITHUB_SHA",
+        "CI_COMMIT_SHA",
+        "BITBUCKET_COMMIT",
+        "GIT_COMMIT",
+        "CIRCLE_SHA1",
+        "BUILD_SOURCEVERSION",
+        "BUILDKITE_COMMIT",
+    ];
+    let base_vars = ["CI_COMMIT_BEFORE_SHA", "GIT_PREVIOUS_SUCCESSFUL_COMMIT"];
+    // The machine's own variables stay the test's.
+    let machine = [
+        "HOME", "PATH", "PWD", "SHELL", "USER", "HOSTNAME", "TMPDIR", "LANG",
+    ];
+    text.lines()
+        .filter(|l| !l.starts_with('#') && l.contains('='))
+        .filter_map(|l| l.split_once('='))
+        .filter(|(k, _)| !machine.contains(k))
+        .map(|(k, v)| {
+            let value = if commit_vars.contains(&k) {
+                head.to_owned()
+            } else if base_vars.contains(&k) {
+                before.to_owned()
+            } else if k == "GITHUB_EVENT_PATH" {
+                event.display().to_string()
+            } else {
+                v.to_owned()
+            };
+            (k.to_owned(), value)
+        })
+        .collect()
+}
+
+#[test]
+fn every_provider_recorded_environment_plans_its_deploy() {
+    let f = fixture();
+    let head = f.commits[5].as_str();
+    let before = f.commits[3].as_str();
+    let event = f.repo.path().join(".git/event.json");
+    std::fs::write(
+        &event,
+        format!(r#"{{"ref":"refs/heads/main","before":"{before}","after":"{head}","created":false,"forced":false}}"#),
+    )
+    .unwrap();
+    // (provider, whether its CI gives the previous commit)
+    let providers = [
+        ("github", true),
+        ("gitlab", true),
+        ("jenkins", true),
+        ("bitbucket", false),
+        ("circleci", false),
+        ("azure", false),
+        ("buildkite", false),
+    ];
+    for (name, gives_base) in providers {
+        let vars = recorded_env(name, head, before, &event);
+        let vars: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        let output = ci(f.repo.path(), &f.trackers, &vars, &["--dry-run"]);
+        assert_eq!(
+            output.status.code(),
+            Some(0),
+            "{name}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+        let deploy = &report["deploys"][0];
+        assert_eq!(deploy["environment"], "production", "{name}");
+        assert_eq!(deploy["to"], head, "{name}");
+        assert_eq!(deploy["ref"], "refs/heads/main", "{name}");
+        let expected: Vec<&str> = if gives_base {
+            vec!["WEB-4", "WEB-5"]
+        } else {
+            vec!["WEB-5"]
+        };
+        assert_eq!(keys(&report), expected, "{name}: {report:#}");
+        // The run's URL (the default link URL) and number (the deployment's sequence number).
+        let requests = deploy["requests"].as_array().unwrap();
+        let link = requests
+            .iter()
+            .find(|r| r["action"] == "remote-link")
+            .unwrap();
+        let url = link["body"]["object"]["url"].as_str().unwrap();
+        assert!(
+            url.starts_with("https://"),
+            "{name}: the run URL is the link: {url}"
+        );
+        let record = requests
+            .iter()
+            .find(|r| r["action"] == "deployment")
+            .unwrap();
+        let sequence = record["body"]["deployments"][0]["deploymentSequenceNumber"]
+            .as_i64()
+            .unwrap();
+        assert!(
+            sequence < 1_000_000_000,
+            "{name}: the run number, not a commit time: {sequence}"
+        );
+    }
+    assert!(f.jira.requests().is_empty(), "--dry-run sends nothing");
+}

@@ -653,3 +653,31 @@ fn check_exists_asks_jira_and_an_unreachable_jira_does_not_block() {
         text(&output.stderr)
     );
 }
+
+#[test]
+fn a_push_back_to_an_older_commit_reports_a_rollback() {
+    let s = setup(PROJECT);
+    let first = s.work.commit("WEB-1: kept");
+    s.work.commit("WEB-2: rolled back");
+    pushed(&s.work, &["origin", "main"]);
+    s.work.git(&["reset", "-q", "--hard", &first]);
+    let log = pushed(&s.work, &["--force", "origin", "main"]);
+    assert!(
+        log.contains("WEB-2") && log.contains("rolled_back"),
+        "{log}"
+    );
+    assert!(
+        !log.contains("WEB-1   "),
+        "WEB-1 did not leave production: {log}"
+    );
+    let state = s.jira.state();
+    let links = state.remote_links("WEB-2");
+    assert_eq!(links.len(), 2, "the deploy, then the rollback");
+    assert_eq!(links[1]["object"]["status"]["resolved"], false);
+    assert_eq!(
+        s.server
+            .git(&["rev-parse", "refs/deploylink/shop/production"]),
+        first,
+        "the environment now runs the older commit"
+    );
+}
