@@ -79,6 +79,8 @@ pub enum Command {
     /// Run as a git hook: post-receive on a server, pre-push or commit-msg on a developer's machine
     #[command(subcommand)]
     Hook(HookCommand),
+    /// Send the deliveries waiting in the spool again (credentials are read now)
+    Retry(RetryArgs),
     /// Install a hook shim in a repository that runs `deploylink hook ...`
     InstallHook(InstallHookArgs),
     /// Build a sample repository, deliver its deploys to an in-process sandbox Jira, and show the result
@@ -163,6 +165,9 @@ pub struct LinkArgs {
     /// Do everything but write to Jira, and print the requests (as `plan`)
     #[arg(long)]
     pub dry_run: bool,
+    /// Keep each delivery in this directory until it is made (default: $DEPLOYLINK_SPOOL; none: a failure is only reported)
+    #[arg(long, value_name = "DIR")]
+    pub spool: Option<PathBuf>,
     /// The CI run's URL, for {run_url}
     #[arg(long, value_name = "URL")]
     pub run_url: Option<String>,
@@ -207,6 +212,9 @@ pub struct CiArgs {
     /// Do everything but write to Jira, and print the requests
     #[arg(long)]
     pub dry_run: bool,
+    /// Keep each delivery in this directory until it is made (default: $DEPLOYLINK_SPOOL; none: a failure fails the job)
+    #[arg(long, value_name = "DIR")]
+    pub spool: Option<PathBuf>,
     /// Follow only the first parent of merge commits
     #[arg(long)]
     pub first_parent: bool,
@@ -225,6 +233,19 @@ pub struct CiArgs {
     /// Refuse ranges with more commits than this
     #[arg(long, value_name = "N")]
     pub max_commits: Option<usize>,
+}
+
+#[derive(Debug, Args)]
+pub struct RetryArgs {
+    /// Only list what waits: age, attempts, last error
+    #[arg(long)]
+    pub list: bool,
+    /// The spool (default: $DEPLOYLINK_SPOOL, else the repository's $GIT_DIR/deploylink/spool)
+    #[arg(long, value_name = "DIR")]
+    pub spool: Option<PathBuf>,
+    /// The time the whole run may take (500ms, 20s, 2m)
+    #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration, default_value = "120s")]
+    pub budget: std::time::Duration,
 }
 
 #[derive(Debug, Subcommand)]
@@ -253,6 +274,9 @@ pub struct PostReceiveArgs {
     /// The time the whole delivery may take (500ms, 20s, 2m)
     #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration, default_value = "20s")]
     pub budget: std::time::Duration,
+    /// Where deliveries wait until they are made (default: $GIT_DIR/deploylink/spool)
+    #[arg(long, value_name = "DIR")]
+    pub spool: Option<PathBuf>,
 }
 
 /// The hooks deploylink provides.

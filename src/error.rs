@@ -40,6 +40,8 @@ pub enum Error {
     #[error(transparent)]
     Ci(#[from] crate::ci::CiError),
     #[error(transparent)]
+    Spool(#[from] crate::spool::SpoolError),
+    #[error(transparent)]
     Edit(#[from] crate::config::EditError),
     #[error(transparent)]
     Session(#[from] crate::deliver::SessionError),
@@ -89,6 +91,8 @@ impl Error {
             Error::Edit(_) => ExitCode::Config,
             // The CI's environment is malformed: like a wrong flag.
             Error::Ci(_) => ExitCode::Usage,
+            // An unwritable spool directory: the environment, like an unwritable file.
+            Error::Spool(_) => ExitCode::Usage,
             // Unreadable credentials or CA file: the configuration names them.
             Error::Session(_) => ExitCode::Config,
             Error::DeliveryFailed { .. } => ExitCode::DeliveryFailed,

@@ -29,6 +29,7 @@ pub mod repo;
 pub mod report;
 #[cfg(feature = "sandbox")]
 pub mod sandbox;
+pub mod spool;
 pub mod template;
 
 pub use error::{Error, ExitCode};

@@ -77,6 +77,7 @@ pub fn ci(global: &GlobalArgs, args: &CiArgs, out: &mut dyn Write) -> Result<()>
         budget: args.budget,
         on_error: args.on_error,
         record: args.record,
+        spool: super::link::spool_from(args.spool.as_deref())?,
     };
     deliver_deploys(global, &repo, &trackers, &deploys, &how, out)
 }

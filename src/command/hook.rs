@@ -71,11 +71,23 @@ fn post_receive(global: &GlobalArgs, args: &PostReceiveArgs, out: &mut dyn Write
             }
         }
     }
+    let spool_dir = args
+        .spool
+        .clone()
+        .unwrap_or_else(|| repo.git_dir().join("deploylink/spool"));
+    let spool = match crate::spool::Spool::open(&spool_dir) {
+        Ok(spool) => Some(spool),
+        Err(error) => {
+            log::error!("{error}; delivering without a spool");
+            None
+        }
+    };
     let how = Delivering {
         dry_run: false,
         budget: args.budget,
         on_error: args.on_error,
         record: true,
+        spool,
     };
     let delivered = if deploys.is_empty() {
         Ok(())

@@ -4,11 +4,12 @@ use std::io::Write;
 
 use crate::cli::{GlobalArgs, LinkArgs, OnError};
 use crate::config::{Action, Tracker};
-use crate::deliver::{self, Delivery, DeliveryOutcome, Jira, Recorder, Session, Sink};
+use crate::deliver::{self, Delivery, DeliveryOutcome, IssueResult, Jira, Recorder, Session, Sink};
 use crate::error::{Error, Result};
 use crate::plan::{Deploy, DeployState, RangeStatus, RunInfo};
 use crate::repo::Repo;
 use crate::report::Run;
+use crate::spool::Spool;
 
 pub fn link(global: &GlobalArgs, args: &LinkArgs, out: &mut dyn Write) -> Result<()> {
     let repo = Repo::open(global.repo.as_deref())?;
@@ -23,6 +24,7 @@ pub fn link(global: &GlobalArgs, args: &LinkArgs, out: &mut dyn Write) -> Result
         budget: args.budget,
         on_error: args.on_error,
         record: args.record,
+        spool: spool_from(args.spool.as_deref())?,
     };
     let trackers: Vec<&Tracker> = config.trackers().map(|(t, _)| t).collect();
     deliver_deploys(global, &repo, &trackers, &deploys, &how, out)
@@ -35,10 +37,14 @@ pub struct Delivering {
     pub budget: std::time::Duration,
     pub on_error: OnError,
     pub record: bool,
+    /// Where deliveries wait until they are made (written ahead of sending).
+    pub spool: Option<Spool>,
 }
 
 /// Delivers every delivery of `deploys`, records them if asked, writes the report, and
-/// turns failures into the exit code `--on-error` asks for.
+/// turns failures into the exit code `--on-error` asks for. With a spool, every delivery is
+/// written to it before anything is sent and removed once made, so a failure, or a kill at
+/// any instant, leaves it there for `deploylink retry`.
 pub fn deliver_deploys(
     global: &GlobalArgs,
     repo: &Repo,
@@ -48,40 +54,154 @@ pub fn deliver_deploys(
     out: &mut dyn Write,
 ) -> Result<()> {
     let deliveries = all_deliveries(deploys);
-    let outcomes = if how.dry_run {
-        Recorder.deliver(deliveries)
-    } else {
-        let sessions = open_sessions(trackers, &deliveries)?;
-        let options = deliver::Options {
-            budget: how.budget,
-            ..deliver::Options::default()
-        };
-        let count = deliveries.len();
-        let mut jira = Jira::new(sessions, options);
-        if let Some(bar) = progress_bar(count) {
-            jira = jira.with_progress(bar);
+    if how.dry_run {
+        let outcomes = Recorder.deliver(deliveries);
+        return report(global, deploys, &outcomes, false, out);
+    }
+    let journal = how
+        .spool
+        .as_ref()
+        .and_then(|spool| write_ahead(spool, &deliveries));
+    let mut setup_error = None;
+    let mut outcomes = match open_sessions(trackers, &deliveries) {
+        Ok(sessions) => send(sessions, deliveries, how.budget),
+        Err(error) if journal.is_some() => {
+            // Nothing can be sent now (credentials missing, a bad CA file): every delivery
+            // waits in the spool, and `retry` reads the credentials again.
+            log::error!("{error}");
+            let reason = error.to_string();
+            setup_error = Some(error);
+            Recorder
+                .deliver(deliveries)
+                .into_iter()
+                .map(|mut o| {
+                    for key in &mut o.keys {
+                        key.result = IssueResult::Failed;
+                        key.reason = Some(reason.clone());
+                    }
+                    o
+                })
+                .collect()
         }
-        jira.deliver(deliveries)
+        Err(error) => return Err(error),
     };
-    if how.record && !how.dry_run {
+    if let (Some(spool), Some(paths)) = (&how.spool, &journal) {
+        settle(spool, paths, &mut outcomes);
+    }
+    if how.record {
         record(repo, deploys, &outcomes)?;
     }
-    let report = Run {
-        deploys,
-        outcomes: &outcomes,
-        sent: !how.dry_run,
-    };
-    super::write_run(out, global.format, &report)?;
+    report(global, deploys, &outcomes, true, out)?;
     let failed = outcomes.iter().filter(|o| o.undelivered()).count();
-    if failed == 0 {
-        return Ok(());
+    let spooled = outcomes
+        .iter()
+        .filter(|o| o.keys.iter().any(|k| k.result == IssueResult::Spooled))
+        .count();
+    if spooled > 0 {
+        log::warn!(
+            "{spooled} {} spooled in {}: `deploylink retry` sends {}",
+            deliveries_word(spooled),
+            how.spool
+                .as_ref()
+                .map(|s| s.dir().display().to_string())
+                .unwrap_or_default(),
+            if spooled == 1 { "it" } else { "them" }
+        );
     }
-    match how.on_error {
-        OnError::Fail => Err(Error::DeliveryFailed { failed }),
-        OnError::Warn => {
+    match (how.on_error, setup_error, failed) {
+        (OnError::Fail, Some(error), _) => Err(error),
+        (_, _, 0) => Ok(()),
+        (OnError::Fail, None, failed) => Err(Error::DeliveryFailed { failed }),
+        (OnError::Warn, None, failed) => {
             log::warn!("{failed} {} failed; see above", deliveries_word(failed));
             Ok(())
         }
+        (OnError::Warn, Some(_), _) => Ok(()),
+    }
+}
+
+fn send(
+    sessions: Vec<Session>,
+    deliveries: Vec<Delivery>,
+    budget: std::time::Duration,
+) -> Vec<DeliveryOutcome> {
+    let options = deliver::Options {
+        budget,
+        ..deliver::Options::default()
+    };
+    let count = deliveries.len();
+    let mut jira = Jira::new(sessions, options);
+    if let Some(bar) = progress_bar(count) {
+        jira = jira.with_progress(bar);
+    }
+    jira.deliver(deliveries)
+}
+
+fn report(
+    global: &GlobalArgs,
+    deploys: &[Deploy],
+    outcomes: &[DeliveryOutcome],
+    sent: bool,
+    out: &mut dyn Write,
+) -> Result<()> {
+    let run = Run {
+        deploys,
+        outcomes,
+        sent,
+    };
+    super::write_run(out, global.format, &run)
+}
+
+/// Writes every delivery to the spool before it is sent; `None` (and a warning) when the
+/// spool cannot be written: delivering beats refusing to.
+fn write_ahead(spool: &Spool, deliveries: &[Delivery]) -> Option<Vec<std::path::PathBuf>> {
+    match deliveries.iter().map(|d| spool.put(d)).collect() {
+        Ok(paths) => Some(paths),
+        Err(error) => {
+            log::warn!("{error}; delivering without a spool");
+            None
+        }
+    }
+}
+
+/// Removes what was made from the spool; what failed stays there, with its error, and its
+/// keys are reported as `spooled`.
+pub fn settle(spool: &Spool, paths: &[std::path::PathBuf], outcomes: &mut [DeliveryOutcome]) {
+    for (outcome, path) in outcomes.iter_mut().zip(paths) {
+        let result = if outcome.undelivered() {
+            let reason = outcome
+                .keys
+                .iter()
+                .find_map(|k| k.reason.clone())
+                .unwrap_or_else(|| "not delivered".into());
+            spool.failed(path, &reason).map(|()| {
+                for key in outcome
+                    .keys
+                    .iter_mut()
+                    .filter(|k| k.result == IssueResult::Failed)
+                {
+                    key.result = IssueResult::Spooled;
+                }
+            })
+        } else {
+            spool.done(path)
+        };
+        if let Err(error) = result {
+            log::error!("{error}");
+        }
+    }
+}
+
+/// `--spool DIR`, else `$DEPLOYLINK_SPOOL`, else none.
+pub fn spool_from(flag: Option<&std::path::Path>) -> Result<Option<Spool>> {
+    let dir = flag.map(std::path::Path::to_path_buf).or_else(|| {
+        std::env::var_os("DEPLOYLINK_SPOOL")
+            .filter(|v| !v.is_empty())
+            .map(Into::into)
+    });
+    match dir {
+        Some(dir) => Ok(Some(Spool::open(&dir)?)),
+        None => Ok(None),
     }
 }
 

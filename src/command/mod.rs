@@ -21,6 +21,7 @@ use crate::report::{self, Format, Run};
 mod ci;
 mod hook;
 mod link;
+mod retry;
 mod tracker;
 
 pub use link::all_deliveries;
@@ -51,6 +52,7 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<()> {
         Command::Init(args) => init(global, &args, out),
         Command::Hook(command) => hook::run(global, command, out),
         Command::Ci(args) => ci::ci(global, &args, out),
+        Command::Retry(args) => retry::retry(global, &args, out),
         Command::InstallHook(args) => crate::install::install(global.repo.as_deref(), &args, out),
         #[cfg(feature = "sandbox")]
         Command::Sandbox(args) => sandbox(&args, out),
@@ -96,7 +98,7 @@ impl Progress {
 
     /// Told the number of commits read so far.
     pub fn update(&mut self, read: usize) {
-        if !self.enabled || read < 1000 || read % 256 != 0 {
+        if !self.enabled || read < 1000 || !read.is_multiple_of(256) {
             return;
         }
         let bar = self.bar.get_or_insert_with(|| {

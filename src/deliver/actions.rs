@@ -17,6 +17,13 @@ use crate::jira::{comment, deployment, response};
 /// Makes one delivery.
 pub(super) fn run(session: &Session, delivery: &Delivery, context: &Context) -> DeliveryOutcome {
     let mut sent = 0;
+    if let Some(reason) = foreign_url(session, delivery) {
+        return DeliveryOutcome {
+            keys: all(delivery, IssueResult::Failed, None, Some(reason)),
+            delivery: delivery.clone(),
+            requests: 0,
+        };
+    }
     let mut keys = match delivery.action {
         Action::RemoteLink => remote_link(session, delivery, context, &mut sent),
         Action::Deployment => deployment_record(session, delivery, context, &mut sent),
@@ -28,6 +35,26 @@ pub(super) fn run(session: &Session, delivery: &Delivery, context: &Context) -> 
         keys,
         requests: sent,
     }
+}
+
+/// Credentials go only to their tracker's own URL (SPEC 3.3). A delivery is data that may
+/// have waited in the spool while the organization file changed: one whose URL is not under
+/// its tracker's (or its deployments API's) is not sent.
+fn foreign_url(session: &Session, delivery: &Delivery) -> Option<String> {
+    let tracker = &session.tracker;
+    let base = match delivery.action {
+        Action::Deployment => tracker.deployments.as_ref().map(|d| d.api_url.as_str()),
+        Action::RemoteLink | Action::Comment => Some(tracker.url.as_str()),
+    }?;
+    let under = delivery
+        .url
+        .starts_with(&format!("{}/", base.trim_end_matches('/')));
+    (!under).then(|| {
+        format!(
+            "not sent: {} is not under tracker '{}''s URL {base} (was the organization file changed since this delivery was planned?)",
+            delivery.url, tracker.name
+        )
+    })
 }
 
 /// Every key of `delivery` with the same result.

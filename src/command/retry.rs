@@ -1,0 +1,168 @@
+//! `deploylink retry [--list]`: the deliveries waiting in the spool, sent again with the
+//! credentials of the organization file as they are now.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use serde_json::json;
+
+use super::link::settle;
+use crate::cli::{GlobalArgs, RetryArgs};
+use crate::config::{Tracker, TrustMode};
+use crate::deliver::{self, Delivery, IssueResult, Jira, Session, Sink};
+use crate::error::{Error, Result};
+use crate::repo::Repo;
+use crate::report::Format;
+use crate::spool::{claim, Spool, Spooled};
+
+pub fn retry(global: &GlobalArgs, args: &RetryArgs, out: &mut dyn Write) -> Result<()> {
+    let repo = Repo::open(global.repo.as_deref()).ok();
+    let dir = spool_dir(args, repo.as_ref())?;
+    let spool = Spool::open(&dir)?;
+    let waiting = spool.list()?;
+    if args.list {
+        return list(global.format, &waiting, out);
+    }
+    // Take what no other run holds; the claims last until this run ends.
+    let mut claims = Vec::new();
+    let mut taken: Vec<Spooled> = Vec::new();
+    for spooled in waiting {
+        if let Some(held) = claim(&spooled.path) {
+            claims.push(held);
+            taken.push(spooled);
+        } else {
+            log::info!("{}: another run is sending it", spooled.path.display());
+        }
+    }
+    if taken.is_empty() {
+        return super::write(out, &format!("nothing waits in {}\n", dir.display()));
+    }
+    // On a server the spool is the hook's: its trackers come from the server's file.
+    let git_dir = repo.as_ref().map(Repo::git_dir);
+    let org = super::load_trackers(global, git_dir, TrustMode::ServerHook)?;
+    let trackers: Vec<&Tracker> = org
+        .as_ref()
+        .map(|o| o.trackers().iter().collect())
+        .unwrap_or_default();
+    let deliveries: Vec<Delivery> = taken.iter().map(|s| s.entry.delivery.clone()).collect();
+    let mut sessions = Vec::new();
+    for tracker in &trackers {
+        let used: Vec<&Delivery> = deliveries
+            .iter()
+            .filter(|d| d.tracker == tracker.name)
+            .collect();
+        if used.is_empty() {
+            continue;
+        }
+        let oauth = used
+            .iter()
+            .any(|d| d.action == crate::config::Action::Deployment);
+        match Session::open(tracker, oauth) {
+            Ok(session) => sessions.push(session),
+            Err(error) => log::error!("{error}"),
+        }
+    }
+    let options = deliver::Options {
+        budget: args.budget,
+        ..deliver::Options::default()
+    };
+    let mut outcomes = Jira::new(sessions, options).deliver(deliveries);
+    let paths: Vec<PathBuf> = taken.iter().map(|s| s.path.clone()).collect();
+    settle(&spool, &paths, &mut outcomes);
+    drop(claims);
+    let made = outcomes
+        .iter()
+        .filter(|o| !o.undelivered() && !o.keys.iter().any(|k| k.result == IssueResult::Spooled))
+        .count();
+    let waiting = outcomes.len() - made;
+    let mut text = String::new();
+    for outcome in &outcomes {
+        for key in &outcome.keys {
+            text.push_str(&format!(
+                "  {:<12} {:<11} {:<12} {}\n",
+                key.key,
+                key.result.as_str(),
+                outcome.delivery.action.as_str(),
+                key.reason.as_deref().unwrap_or("")
+            ));
+        }
+    }
+    match global.format {
+        Format::Human => super::write(
+            out,
+            &format!(
+                "{text}retry: {made} delivered, {waiting} still waiting in {}\n",
+                dir.display()
+            ),
+        )?,
+        Format::Json => super::write(
+            out,
+            &format!(
+                "{:#}\n",
+                json!({"delivered": made, "waiting": waiting, "spool": dir, "results": outcomes.iter().flat_map(|o| o.keys.clone()).collect::<Vec<_>>()})
+            ),
+        )?,
+    }
+    if waiting > 0 {
+        return Err(Error::DeliveryFailed { failed: waiting });
+    }
+    Ok(())
+}
+
+/// `--spool`, else `$DEPLOYLINK_SPOOL`, else the repository's hook spool.
+fn spool_dir(args: &RetryArgs, repo: Option<&Repo>) -> Result<PathBuf> {
+    if let Some(dir) = &args.spool {
+        return Ok(dir.clone());
+    }
+    if let Some(dir) = std::env::var_os("DEPLOYLINK_SPOOL").filter(|v| !v.is_empty()) {
+        return Ok(dir.into());
+    }
+    match repo {
+        Some(repo) => Ok(repo.git_dir().join("deploylink/spool")),
+        None => Err(Error::usage(
+            "which spool? pass --spool DIR, set DEPLOYLINK_SPOOL, or run in (or --repo) the repository whose hook spools",
+        )),
+    }
+}
+
+fn list(format: Format, waiting: &[Spooled], out: &mut dyn Write) -> Result<()> {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    match format {
+        Format::Human => {
+            let mut text = String::new();
+            for s in waiting {
+                let age = std::time::Duration::from_secs(now.saturating_sub(s.entry.spooled_at));
+                text.push_str(&format!(
+                    "{}  {} {} {}  age {}, {} attempt{}, last error: {}\n",
+                    s.path.file_name().and_then(|n| n.to_str()).unwrap_or(""),
+                    s.entry.delivery.tracker,
+                    s.entry.delivery.action.as_str(),
+                    s.entry.delivery.keys.join(","),
+                    humantime::format_duration(age),
+                    s.entry.attempts,
+                    if s.entry.attempts == 1 { "" } else { "s" },
+                    s.entry.last_error.as_deref().unwrap_or("none yet"),
+                ));
+            }
+            text.push_str(&format!("{} waiting\n", waiting.len()));
+            super::write(out, &text)
+        }
+        Format::Json => {
+            let items: Vec<_> = waiting
+                .iter()
+                .map(|s| {
+                    json!({
+                        "file": s.path, "tracker": s.entry.delivery.tracker,
+                        "action": s.entry.delivery.action, "keys": s.entry.delivery.keys,
+                        "spooled_at": s.entry.spooled_at, "age_seconds": now.saturating_sub(s.entry.spooled_at),
+                        "attempts": s.entry.attempts, "last_error": s.entry.last_error,
+                    })
+                })
+                .collect();
+            super::write(out, &format!("{:#}\n", json!({"waiting": items})))
+        }
+    }
+}

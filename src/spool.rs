@@ -1,0 +1,319 @@
+//! The spool (SPEC 7): deliveries waiting to be made, one JSON file each, so that nothing is
+//! lost when Jira is slow, down or rate-limiting, or when deploylink itself is killed.
+//!
+//! A run writes every delivery here *before* sending it (a write-ahead journal) and removes
+//! each file once its delivery is made; what failed stays, with its attempts and last error.
+//! A process killed at any instant therefore leaves each delivery either made or here, and
+//! `deploylink retry` sends what is here again (the writes are idempotent, so a delivery made
+//! just before the kill is not duplicated in Jira).
+//!
+//! Durability: each file is written to a temporary name, fsynced, renamed into place, and the
+//! directory fsynced. Privacy: the directory is 0700, files 0600, and a file holds the
+//! delivery as planned (tracker name, keys, URL, body), never a credential. Concurrency: a
+//! `retry` takes an exclusive lock on each file it sends (released by the kernel when the
+//! process ends, so a killed retry leaves nothing stale), and skips files another run holds.
+
+use std::fs::{File, OpenOptions};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::deliver::Delivery;
+
+/// One waiting delivery, as stored.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Entry {
+    /// The format of this file.
+    pub version: u32,
+    pub delivery: Delivery,
+    /// When it was first spooled, in seconds since the epoch.
+    pub spooled_at: u64,
+    /// Tries so far (0: written ahead of the first try).
+    pub attempts: u32,
+    pub last_error: Option<String>,
+}
+
+/// Why the spool could not be used.
+#[derive(Debug, thiserror::Error)]
+#[error("spool {}: cannot {action}: {source}\n  hint: the spool directory must be writable by this user (--spool DIR or DEPLOYLINK_SPOOL chooses another)", dir.display())]
+pub struct SpoolError {
+    pub dir: PathBuf,
+    pub action: String,
+    #[source]
+    pub source: std::io::Error,
+}
+
+/// A spool directory.
+#[derive(Clone, Debug)]
+pub struct Spool {
+    dir: PathBuf,
+}
+
+/// A spooled delivery and its file.
+#[derive(Debug)]
+pub struct Spooled {
+    pub path: PathBuf,
+    pub entry: Entry,
+}
+
+impl Spool {
+    /// Opens (and creates, 0700) the spool at `dir`.
+    pub fn open(dir: &Path) -> Result<Spool, SpoolError> {
+        let spool = Spool {
+            dir: dir.to_path_buf(),
+        };
+        std::fs::create_dir_all(dir).map_err(|e| spool.error("create the directory", e))?;
+        set_mode(dir, 0o700).map_err(|e| spool.error("make the directory private", e))?;
+        Ok(spool)
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    fn error(&self, action: &str, source: std::io::Error) -> SpoolError {
+        SpoolError {
+            dir: self.dir.clone(),
+            action: action.to_owned(),
+            source,
+        }
+    }
+
+    /// The file of a delivery: named by a hash of what it writes, so the same delivery spooled
+    /// twice (a re-run while Jira is still down) is one file.
+    pub fn path_of(&self, delivery: &Delivery) -> PathBuf {
+        let mut hash = Sha256::new();
+        for part in [
+            delivery.tracker.as_str(),
+            delivery.action.as_str(),
+            delivery.deploy.as_str(),
+            delivery.method.as_str(),
+            delivery.url.as_str(),
+        ] {
+            hash.update(part.as_bytes());
+            hash.update([0]);
+        }
+        let digest = hash.finalize();
+        let name: String = digest[..12].iter().map(|b| format!("{b:02x}")).collect();
+        self.dir.join(format!("{name}.json"))
+    }
+
+    /// Writes `delivery` ahead of its first try (keeping the history of an earlier spooling
+    /// of the same delivery).
+    pub fn put(&self, delivery: &Delivery) -> Result<PathBuf, SpoolError> {
+        let path = self.path_of(delivery);
+        let entry = match read_entry(&path) {
+            Some(old) => Entry {
+                delivery: delivery.clone(),
+                ..old
+            },
+            None => Entry {
+                version: 1,
+                delivery: delivery.clone(),
+                spooled_at: now(),
+                attempts: 0,
+                last_error: None,
+            },
+        };
+        self.write(&path, &entry)?;
+        Ok(path)
+    }
+
+    /// Records a failed try of the delivery at `path`.
+    pub fn failed(&self, path: &Path, error: &str) -> Result<(), SpoolError> {
+        let Some(mut entry) = read_entry(path) else {
+            return Ok(());
+        };
+        entry.attempts += 1;
+        entry.last_error = Some(error.to_owned());
+        self.write(path, &entry)
+    }
+
+    /// Removes a delivery that was made.
+    pub fn done(&self, path: &Path) -> Result<(), SpoolError> {
+        match std::fs::remove_file(path) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+            Err(e) => return Err(self.error("remove a delivered entry", e)),
+        }
+        sync_dir(&self.dir).map_err(|e| self.error("sync the directory", e))
+    }
+
+    /// Every waiting delivery, oldest first. Files that cannot be read are reported and left.
+    pub fn list(&self) -> Result<Vec<Spooled>, SpoolError> {
+        let mut found = Vec::new();
+        let dir = match std::fs::read_dir(&self.dir) {
+            Ok(dir) => dir,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(found),
+            Err(e) => return Err(self.error("list the directory", e)),
+        };
+        for item in dir.flatten() {
+            let path = item.path();
+            if path.extension().and_then(|e| e.to_str()) != Some("json") {
+                continue;
+            }
+            match read_entry(&path) {
+                Some(entry) => found.push(Spooled { path, entry }),
+                None => log::warn!("{}: not a spool entry, left as it is", path.display()),
+            }
+        }
+        found.sort_by_key(|s| (s.entry.spooled_at, s.path.clone()));
+        Ok(found)
+    }
+
+    /// Atomically replaces `path` with `entry`: temporary file, fsync, rename, directory fsync.
+    fn write(&self, path: &Path, entry: &Entry) -> Result<(), SpoolError> {
+        let text = serde_json::to_vec_pretty(entry)
+            .map_err(|e| self.error("encode an entry", std::io::Error::other(e)))?;
+        let temporary = self.dir.join(format!(
+            ".{}.{}.tmp",
+            path.file_name().and_then(|n| n.to_str()).unwrap_or("entry"),
+            std::process::id()
+        ));
+        let write = || -> std::io::Result<()> {
+            let mut file = private_file(&temporary)?;
+            file.write_all(&text)?;
+            file.sync_all()?;
+            std::fs::rename(&temporary, path)?;
+            sync_dir(&self.dir)
+        };
+        write().map_err(|e| {
+            let _ = std::fs::remove_file(&temporary);
+            self.error("write an entry", e)
+        })
+    }
+}
+
+/// Holds a spooled file for one `retry` run; the lock goes with the value (or the process).
+pub struct Claim {
+    _file: File,
+}
+
+/// Takes the delivery at `path` for this run, unless another run holds it (`None`).
+pub fn claim(path: &Path) -> Option<Claim> {
+    let file = File::open(path).ok()?;
+    file.try_lock().ok()?;
+    // The file may have been made and removed by the run that held it a moment ago.
+    path.exists().then_some(Claim { _file: file })
+}
+
+fn read_entry(path: &Path) -> Option<Entry> {
+    let text = std::fs::read(path).ok()?;
+    serde_json::from_slice(&text).ok()
+}
+
+fn now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+#[cfg(unix)]
+fn private_file(path: &Path) -> std::io::Result<File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)
+}
+
+#[cfg(not(unix))]
+fn private_file(path: &Path) -> std::io::Result<File> {
+    OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .open(path)
+}
+
+#[cfg(unix)]
+fn set_mode(path: &Path, mode: u32) -> std::io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
+}
+
+#[cfg(not(unix))]
+fn set_mode(_: &Path, _: u32) -> std::io::Result<()> {
+    Ok(())
+}
+
+fn sync_dir(dir: &Path) -> std::io::Result<()> {
+    // Directories can be opened and fsynced on Unix; elsewhere the rename is what we have.
+    #[cfg(unix)]
+    File::open(dir)?.sync_all()?;
+    #[cfg(not(unix))]
+    let _ = dir;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Action;
+
+    fn delivery(key: &str) -> Delivery {
+        Delivery {
+            tracker: "acme".into(),
+            action: Action::RemoteLink,
+            deploy: "deploylink:shop:web:production:abc".into(),
+            keys: vec![key.into()],
+            method: "POST".into(),
+            url: format!("https://acme.atlassian.net/rest/api/3/issue/{key}/remotelink"),
+            body: serde_json::json!({"globalId": "g"}),
+            left_out: vec![],
+        }
+    }
+
+    #[test]
+    fn entries_are_private_durable_files_that_survive_a_second_spooling() {
+        let dir = tempfile::tempdir().unwrap();
+        let spool = Spool::open(&dir.path().join("spool")).unwrap();
+        let path = spool.put(&delivery("WEB-1")).unwrap();
+        spool.failed(&path, "503 Service Unavailable").unwrap();
+        // Spooled again by a re-run: one file, the attempts kept.
+        assert_eq!(spool.put(&delivery("WEB-1")).unwrap(), path);
+        spool.put(&delivery("WEB-2")).unwrap();
+        let listed = spool.list().unwrap();
+        assert_eq!(listed.len(), 2);
+        let first = listed.iter().find(|s| s.path == path).unwrap();
+        assert_eq!(first.entry.attempts, 1);
+        assert_eq!(
+            first.entry.last_error.as_deref(),
+            Some("503 Service Unavailable")
+        );
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+            assert_eq!(mode(spool.dir()), 0o700);
+            assert_eq!(mode(&path), 0o600);
+        }
+        // No temporary file is left.
+        let names: Vec<String> = std::fs::read_dir(spool.dir())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        assert!(names.iter().all(|n| n.ends_with(".json")), "{names:?}");
+        spool.done(&path).unwrap();
+        assert_eq!(spool.list().unwrap().len(), 1);
+    }
+
+    #[test]
+    fn a_claimed_entry_is_not_claimed_twice() {
+        let dir = tempfile::tempdir().unwrap();
+        let spool = Spool::open(dir.path()).unwrap();
+        let path = spool.put(&delivery("WEB-1")).unwrap();
+        let first = claim(&path).expect("free");
+        assert!(claim(&path).is_none(), "held by the first claim");
+        drop(first);
+        assert!(claim(&path).is_some(), "released with the claim");
+        spool.done(&path).unwrap();
+        assert!(claim(&path).is_none(), "gone");
+    }
+}

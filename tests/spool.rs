@@ -1,0 +1,307 @@
+//! The spool: what cannot be delivered now waits on disk and `retry` sends it later; two
+//! retries never send one delivery at once; a `link` killed with SIGKILL at random moments
+//! loses nothing (every issue ends with exactly one link, the spool empty).
+
+mod support;
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+use std::time::{Duration, Instant};
+
+use deploylink::sandbox::{Fault, FaultAction, Options, Sandbox};
+use serde_json::Value;
+use support::TestRepo;
+
+struct Fixture {
+    repo: TestRepo,
+    jira: Sandbox,
+    trackers: PathBuf,
+    spool: PathBuf,
+    base: String,
+    keys: Vec<String>,
+}
+
+fn fixture(issues: usize, options: Options) -> Fixture {
+    let jira = Sandbox::start(options).unwrap();
+    let repo = TestRepo::new();
+    repo.commit_file(
+        ".deploylink.yml",
+        "version: 1\ndefault_tracker: acme\nrepo_url: https://git.example.com/shop\nprojects:\n  shop:\n    environments:\n      production: { refs: [refs/heads/main] }\n",
+        "Add deploylink",
+    );
+    let base = repo.git(&["rev-parse", "HEAD"]);
+    let keys: Vec<String> = (1..=issues).map(|i| format!("WEB-{i}")).collect();
+    repo.commit(&format!("Release\n\n{}", keys.join(" ")));
+    let trackers = repo.path().join(".git/trackers.yml");
+    std::fs::write(
+        &trackers,
+        format!(
+            "version: 1\ntrackers:\n  acme:\n    kind: jira-cloud\n    url: {}\n    auth: {{ user_env: JIRA_USER, token_env: JIRA_API_TOKEN }}\n    max_concurrency: 2\n",
+            jira.url()
+        ),
+    )
+    .unwrap();
+    let spool = repo.path().join(".git/spool");
+    Fixture {
+        repo,
+        jira,
+        trackers,
+        spool,
+        base,
+        keys,
+    }
+}
+
+impl Fixture {
+    fn command(&self, args: &[&str]) -> Command {
+        let mut command = Command::new(support::deploylink());
+        command
+            .arg("--repo")
+            .arg(self.repo.path())
+            .arg("--trackers")
+            .arg(&self.trackers)
+            .args(args)
+            .env("JIRA_USER", "ci@example.com")
+            .env("JIRA_API_TOKEN", "token")
+            .env_remove("DEPLOYLINK_SPOOL")
+            .env_remove("RUST_LOG");
+        command
+    }
+
+    fn link(&self, extra: &[&str]) -> Output {
+        self.command(&[
+            "link", "--format", "json", "--from", &self.base, "--to", "main", "--spool",
+        ])
+        .arg(&self.spool)
+        .args(extra)
+        .output()
+        .unwrap()
+    }
+
+    fn retry(&self, extra: &[&str]) -> Output {
+        self.command(&["retry", "--spool"])
+            .arg(&self.spool)
+            .args(extra)
+            .output()
+            .unwrap()
+    }
+
+    fn waiting(&self) -> usize {
+        std::fs::read_dir(&self.spool)
+            .map(|d| {
+                d.filter(|e| {
+                    e.as_ref()
+                        .unwrap()
+                        .path()
+                        .extension()
+                        .is_some_and(|x| x == "json")
+                })
+                .count()
+            })
+            .unwrap_or(0)
+    }
+
+    /// Every issue has exactly one link.
+    fn assert_each_linked_once(&self) {
+        let state = self.jira.state();
+        for key in &self.keys {
+            assert_eq!(state.remote_links(key).len(), 1, "{key}");
+        }
+        assert!(state.rejected.is_empty());
+    }
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+#[test]
+fn what_jira_refuses_now_waits_and_retry_delivers_it() {
+    let f = fixture(3, Options::default());
+    f.jira.push_fault(Fault {
+        method: None,
+        path_prefix: Some("/rest/api/3/issue/WEB-2/".into()),
+        times: None,
+        probability: 1.0,
+        action: FaultAction::Respond {
+            status: 503,
+            headers: vec![("Retry-After".into(), "60".into())],
+            body: String::new(),
+        },
+    });
+    const SENTINEL: &str = "SENTINEL-spool-5e1f";
+    let output = f
+        .command(&[
+            "link", "--format", "json", "--from", &f.base, "--to", "main", "--budget", "3s",
+            "--spool",
+        ])
+        .arg(&f.spool)
+        .env("JIRA_API_TOKEN", SENTINEL)
+        .output()
+        .unwrap();
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "a spooled delivery is not lost: {}",
+        text(&output.stderr)
+    );
+    let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(report["summary"]["spooled"], 1, "{report:#}");
+    assert_eq!(report["summary"]["linked"], 2);
+    assert!(
+        text(&output.stderr).contains("deploylink retry"),
+        "{}",
+        text(&output.stderr)
+    );
+    assert_eq!(f.waiting(), 1);
+    let listed = f.retry(&["--list"]);
+    let list = text(&listed.stdout);
+    assert!(
+        list.contains("WEB-2") && list.contains("1 attempt,") && list.contains("503"),
+        "{list}"
+    );
+    // No secret in the spool (nor the user, nor a header).
+    for entry in std::fs::read_dir(&f.spool).unwrap() {
+        let content = std::fs::read_to_string(entry.unwrap().path()).unwrap();
+        assert!(!content.contains(SENTINEL), "{content}");
+        assert!(
+            !content.contains("ci@example.com") && !content.contains("Authorization"),
+            "{content}"
+        );
+    }
+    // Still down: retry keeps it, with one more attempt, and says so through its exit code.
+    let again = f.retry(&["--budget", "2s"]);
+    assert_eq!(again.status.code(), Some(4), "{}", text(&again.stderr));
+    assert_eq!(f.waiting(), 1);
+    assert!(text(&f.retry(&["--list"]).stdout).contains("2 attempts"));
+    f.jira.reset();
+    let done = f.retry(&[]);
+    assert_eq!(done.status.code(), Some(0), "{}", text(&done.stderr));
+    assert_eq!(f.waiting(), 0, "the spool ends empty");
+    assert_eq!(f.jira.state().remote_links("WEB-2").len(), 1);
+}
+
+#[test]
+fn missing_credentials_spool_everything_for_later() {
+    let f = fixture(2, Options::default());
+    let output = f
+        .command(&[
+            "link",
+            "--from",
+            &f.base,
+            "--to",
+            "main",
+            "--on-error",
+            "warn",
+            "--spool",
+        ])
+        .arg(&f.spool)
+        .env_remove("JIRA_API_TOKEN")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    assert!(text(&output.stderr).contains("JIRA_API_TOKEN is not set"));
+    assert_eq!(f.waiting(), 2);
+    assert!(f.jira.requests().is_empty());
+    assert_eq!(f.retry(&[]).status.code(), Some(0));
+    f.assert_each_linked_once();
+    assert_eq!(f.waiting(), 0);
+}
+
+#[test]
+fn two_retries_at_once_never_send_one_delivery_twice() {
+    let f = fixture(12, Options::default());
+    // Fill the spool while Jira refuses everything, then make Jira slow.
+    f.jira.push_fault(Fault {
+        method: None,
+        path_prefix: None,
+        times: None,
+        probability: 1.0,
+        action: FaultAction::Respond {
+            status: 400,
+            headers: vec![],
+            body: String::new(),
+        },
+    });
+    f.link(&[]);
+    assert_eq!(f.waiting(), 12);
+    f.jira.reset();
+    f.jira.push_fault(Fault {
+        method: None,
+        path_prefix: None,
+        times: None,
+        probability: 1.0,
+        action: FaultAction::Delay { ms: 100 },
+    });
+    let spawn = || {
+        f.command(&["retry", "--spool"])
+            .arg(&f.spool)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap()
+    };
+    let (mut a, mut b) = (spawn(), spawn());
+    a.wait().unwrap();
+    b.wait().unwrap();
+    // A run that found nothing left to claim may exit 0; what matters is Jira's side.
+    let requests = f.jira.requests();
+    for key in &f.keys {
+        let sent = requests
+            .iter()
+            .filter(|r| r.path == format!("/rest/api/3/issue/{key}/remotelink"))
+            .count();
+        assert_eq!(sent, 1, "{key} sent {sent} times");
+    }
+    assert_eq!(f.waiting(), 0);
+    f.assert_each_linked_once();
+}
+
+#[test]
+fn a_link_killed_at_random_moments_loses_nothing() {
+    // Bounded: a few trials, each killing `link` while it delivers to a slow Jira.
+    const TRIALS: usize = 6;
+    let mut outcomes = Vec::new();
+    for trial in 0..TRIALS {
+        let f = fixture(
+            16,
+            Options {
+                latency: Duration::from_millis(40),
+                ..Options::default()
+            },
+        );
+        let mut child = f
+            .command(&["link", "--from", &f.base, "--to", "main", "--spool"])
+            .arg(&f.spool)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        // Kill once a random number of requests has gone out (0 to 15 of 16).
+        let target = fastrand_like(trial) % 16;
+        let started = Instant::now();
+        while f.jira.requests().len() < target && started.elapsed() < Duration::from_secs(10) {
+            std::thread::sleep(Duration::from_millis(2));
+        }
+        let _ = child.kill(); // SIGKILL
+        child.wait().unwrap();
+        let before = f.jira.requests().len();
+        let left = f.waiting();
+        let retried = f.retry(&[]);
+        assert_eq!(
+            retried.status.code(),
+            Some(0),
+            "trial {trial}: {}",
+            text(&retried.stderr)
+        );
+        f.assert_each_linked_once();
+        assert_eq!(f.waiting(), 0, "trial {trial}: the spool ends empty");
+        outcomes.push((target, before, left));
+    }
+    eprintln!("crash trials (kill after N requests, requests before the kill, entries left for retry): {outcomes:?}");
+}
+
+/// A small deterministic spread of kill points (no extra dependency).
+fn fastrand_like(seed: usize) -> usize {
+    (seed * 7 + 3) * 2654435761 % 1000
+}
