@@ -211,6 +211,11 @@ impl Sandbox {
         self.shared.store().faults.push(fault);
     }
 
+    /// Removes every fault: Jira is healthy again, and keeps what it received.
+    pub fn clear_faults(&self) {
+        self.shared.store().faults.clear();
+    }
+
     /// Forgets everything: state, request log, faults and issued tokens.
     pub fn reset(&self) {
         let mut store = self.shared.store();
