@@ -63,8 +63,19 @@ pub fn deliver_deploys(
         .as_ref()
         .and_then(|spool| write_ahead(spool, &deliveries));
     let mut setup_error = None;
+    let settle_each: Option<deliver::OnDone> = match (&how.spool, &journal) {
+        (Some(spool), Some(paths)) => {
+            let (spool, paths) = (spool.clone(), paths.clone());
+            Some(Box::new(move |i, outcome| {
+                if let Some(path) = paths.get(i) {
+                    settle_one(&spool, path, outcome);
+                }
+            }))
+        }
+        _ => None,
+    };
     let mut outcomes = match open_sessions(trackers, &deliveries) {
-        Ok(sessions) => send(sessions, deliveries, how.budget),
+        Ok(sessions) => send(sessions, deliveries, how.budget, settle_each),
         Err(error) if journal.is_some() => {
             // Nothing can be sent now (credentials missing, a bad CA file): every delivery
             // waits in the spool, and `retry` reads the credentials again.
@@ -85,8 +96,13 @@ pub fn deliver_deploys(
         }
         Err(error) => return Err(error),
     };
+    // What no worker settled (nothing could be sent, or its tracker had no session).
     if let (Some(spool), Some(paths)) = (&how.spool, &journal) {
-        settle(spool, paths, &mut outcomes);
+        for (outcome, path) in outcomes.iter_mut().zip(paths) {
+            if outcome.keys.iter().any(|k| k.result == IssueResult::Failed) {
+                settle_one(spool, path, outcome);
+            }
+        }
     }
     if how.record {
         record(repo, deploys, &outcomes)?;
@@ -124,6 +140,7 @@ fn send(
     sessions: Vec<Session>,
     deliveries: Vec<Delivery>,
     budget: std::time::Duration,
+    on_done: Option<deliver::OnDone>,
 ) -> Vec<DeliveryOutcome> {
     let options = deliver::Options {
         budget,
@@ -133,6 +150,9 @@ fn send(
     let mut jira = Jira::new(sessions, options);
     if let Some(bar) = progress_bar(count) {
         jira = jira.with_progress(bar);
+    }
+    if let Some(done) = on_done {
+        jira = jira.on_done(done);
     }
     jira.deliver(deliveries)
 }
@@ -168,6 +188,13 @@ fn write_ahead(spool: &Spool, deliveries: &[Delivery]) -> Option<Vec<std::path::
 /// keys are reported as `spooled`.
 pub fn settle(spool: &Spool, paths: &[std::path::PathBuf], outcomes: &mut [DeliveryOutcome]) {
     for (outcome, path) in outcomes.iter_mut().zip(paths) {
+        settle_one(spool, path, outcome);
+    }
+}
+
+/// [`settle`] for one delivery, as soon as it ends.
+pub fn settle_one(spool: &Spool, path: &std::path::Path, outcome: &mut DeliveryOutcome) {
+    {
         let result = if outcome.undelivered() {
             let reason = outcome
                 .keys

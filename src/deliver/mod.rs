@@ -17,7 +17,7 @@ mod pool;
 pub mod retry;
 mod session;
 
-pub use pool::{Jira, Options};
+pub use pool::{Jira, OnDone, Options};
 pub use session::{Session, SessionError};
 
 /// One write to Jira, as data.

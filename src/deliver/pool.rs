@@ -34,7 +34,13 @@ pub struct Jira {
     options: Options,
     /// Advanced by one per delivery made (the caller decides whether it is drawn).
     progress: Option<indicatif::ProgressBar>,
+    /// Called as each delivery ends, with its index: the spool removes what was made at
+    /// once, so a run killed later does not send it again.
+    on_done: Option<OnDone>,
 }
+
+/// See [`Jira::on_done`].
+pub type OnDone = Box<dyn Fn(usize, &mut DeliveryOutcome) + Send + Sync>;
 
 impl Jira {
     pub fn new(sessions: Vec<Session>, options: Options) -> Jira {
@@ -42,7 +48,14 @@ impl Jira {
             sessions,
             options,
             progress: None,
+            on_done: None,
         }
+    }
+
+    /// Calls `done` with each delivery's index and outcome as soon as it ends.
+    pub fn on_done(mut self, done: OnDone) -> Jira {
+        self.on_done = Some(done);
+        self
     }
 
     /// Shows progress on `bar` (its length is set to the number of deliveries).
@@ -75,6 +88,7 @@ impl Sink for Jira {
             })
             .collect();
         let progress = self.progress.take();
+        let on_done = self.on_done.take();
         if let Some(bar) = &progress {
             bar.set_length(deliveries.len() as u64);
         }
@@ -87,7 +101,10 @@ impl Sink for Jira {
                     scope.spawn(|| loop {
                         let n = next.fetch_add(1, Ordering::Relaxed);
                         let Some(&i) = mine.get(n) else { break };
-                        let result = actions::run(session, &deliveries[i], &context);
+                        let mut result = actions::run(session, &deliveries[i], &context);
+                        if let Some(done) = &on_done {
+                            done(i, &mut result);
+                        }
                         if let Ok(mut slot) = slots[i].lock() {
                             *slot = Some(result);
                         }
