@@ -149,11 +149,10 @@ pub enum OnError {
     Fail,
 }
 
+/// How `link` and `ci` deliver.
 #[derive(Debug, Args)]
-pub struct LinkArgs {
-    #[command(flatten)]
-    pub plan: PlanArgs,
-    /// What a failed delivery does to the exit code
+pub struct DeliveryArgs {
+    /// What a failed delivery does to the exit code (fail: exit 4, so the job can be run again)
     #[arg(long, value_enum, default_value_t = OnError::Fail)]
     pub on_error: OnError,
     /// The time the whole delivery may take (500ms, 20s, 2m)
@@ -165,9 +164,17 @@ pub struct LinkArgs {
     /// Do everything but write to Jira, and print the requests (as `plan`)
     #[arg(long)]
     pub dry_run: bool,
-    /// Keep each delivery in this directory until it is made (default: $DEPLOYLINK_SPOOL; none: a failure is only reported)
+    /// Keep each delivery in this directory until it is made (default: $DEPLOYLINK_SPOOL; without one, a failure is only reported)
     #[arg(long, value_name = "DIR")]
     pub spool: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct LinkArgs {
+    #[command(flatten)]
+    pub plan: PlanArgs,
+    #[command(flatten)]
+    pub delivery: DeliveryArgs,
     /// The CI run's URL, for {run_url}
     #[arg(long, value_name = "URL")]
     pub run_url: Option<String>,
@@ -200,21 +207,8 @@ pub struct CiArgs {
     /// The deploy's state
     #[arg(long, value_enum, default_value_t = DeployState::Successful)]
     pub state: DeployState,
-    /// What a failed delivery does to the exit code (fail: exit 4, so the job can be retried)
-    #[arg(long, value_enum, default_value_t = OnError::Fail)]
-    pub on_error: OnError,
-    /// The time the whole delivery may take (500ms, 20s, 2m)
-    #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration, default_value = "120s")]
-    pub budget: std::time::Duration,
-    /// After the deploy is delivered, record it in refs/deploylink/<project>/<environment>
-    #[arg(long)]
-    pub record: bool,
-    /// Do everything but write to Jira, and print the requests
-    #[arg(long)]
-    pub dry_run: bool,
-    /// Keep each delivery in this directory until it is made (default: $DEPLOYLINK_SPOOL; none: a failure fails the job)
-    #[arg(long, value_name = "DIR")]
-    pub spool: Option<PathBuf>,
+    #[command(flatten)]
+    pub delivery: DeliveryArgs,
     /// Follow only the first parent of merge commits
     #[arg(long)]
     pub first_parent: bool,

@@ -72,13 +72,7 @@ pub fn ci(global: &GlobalArgs, args: &CiArgs, out: &mut dyn Write) -> Result<()>
     };
     let (config, deploys) = plan_deepening(global, &mut repo, &inputs, &mut deepened)?;
     let trackers: Vec<&Tracker> = config.trackers().map(|(t, _)| t).collect();
-    let how = Delivering {
-        dry_run: args.dry_run,
-        budget: args.budget,
-        on_error: args.on_error,
-        record: args.record,
-        spool: super::link::spool_from(args.spool.as_deref())?,
-    };
+    let how = Delivering::from_args(&args.delivery)?;
     deliver_deploys(global, &repo, &trackers, &deploys, &how, out)
 }
 

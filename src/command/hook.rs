@@ -361,10 +361,8 @@ fn unknown_keys<T>(
 }
 
 fn ask_jira(tracker: &Tracker, keys: &[String]) -> std::result::Result<Vec<String>, String> {
-    let auth = crate::jira::credentials::site_auth(tracker).map_err(|e| e.to_string())?;
-    let ca: Vec<&Path> = tracker.ca_file.iter().map(|p| p.as_path()).collect();
-    let http = crate::jira::client::HttpClient::new(&ca).map_err(|e| e.to_string())?;
-    crate::jira::issue::missing(&http, tracker, &auth, keys)
+    let session = crate::deliver::Session::open(tracker, false).map_err(|e| e.to_string())?;
+    crate::jira::issue::missing(&session.http, tracker, &session.auth, keys)
 }
 
 /// Where `git rebase -i` should start: the range's single base, else the oldest offender's

@@ -2,7 +2,7 @@
 
 use std::io::Write;
 
-use crate::cli::{GlobalArgs, LinkArgs, OnError};
+use crate::cli::{DeliveryArgs, GlobalArgs, LinkArgs, OnError};
 use crate::config::{Action, Tracker};
 use crate::deliver::{self, Delivery, DeliveryOutcome, IssueResult, Jira, Recorder, Session, Sink};
 use crate::error::{Error, Result};
@@ -19,13 +19,7 @@ pub fn link(global: &GlobalArgs, args: &LinkArgs, out: &mut dyn Write) -> Result
         number: args.run_number,
     };
     let (config, deploys) = super::prepare(global, &repo, &args.plan, run)?;
-    let how = Delivering {
-        dry_run: args.dry_run,
-        budget: args.budget,
-        on_error: args.on_error,
-        record: args.record,
-        spool: spool_from(args.spool.as_deref())?,
-    };
+    let how = Delivering::from_args(&args.delivery)?;
     let trackers: Vec<&Tracker> = config.trackers().map(|(t, _)| t).collect();
     deliver_deploys(global, &repo, &trackers, &deploys, &how, out)
 }
@@ -39,6 +33,19 @@ pub struct Delivering {
     pub record: bool,
     /// Where deliveries wait until they are made (written ahead of sending).
     pub spool: Option<Spool>,
+}
+
+impl Delivering {
+    /// The delivery flags of `link` and `ci`; the spool is opened (and created) here.
+    pub fn from_args(args: &DeliveryArgs) -> Result<Delivering> {
+        Ok(Delivering {
+            dry_run: args.dry_run,
+            budget: args.budget,
+            on_error: args.on_error,
+            record: args.record,
+            spool: spool_from(args.spool.as_deref())?,
+        })
+    }
 }
 
 /// Delivers every delivery of `deploys`, records them if asked, writes the report, and
@@ -82,16 +89,9 @@ pub fn deliver_deploys(
             log::error!("{error}");
             let reason = error.to_string();
             setup_error = Some(error);
-            Recorder
-                .deliver(deliveries)
+            deliveries
                 .into_iter()
-                .map(|mut o| {
-                    for key in &mut o.keys {
-                        key.result = IssueResult::Failed;
-                        key.reason = Some(reason.clone());
-                    }
-                    o
-                })
+                .map(|d| DeliveryOutcome::not_made(d, &reason))
                 .collect()
         }
         Err(error) => return Err(error),
@@ -220,7 +220,7 @@ pub fn settle_one(spool: &Spool, path: &std::path::Path, outcome: &mut DeliveryO
 }
 
 /// `--spool DIR`, else `$DEPLOYLINK_SPOOL`, else none.
-pub fn spool_from(flag: Option<&std::path::Path>) -> Result<Option<Spool>> {
+fn spool_from(flag: Option<&std::path::Path>) -> Result<Option<Spool>> {
     let dir = flag.map(std::path::Path::to_path_buf).or_else(|| {
         std::env::var_os("DEPLOYLINK_SPOOL")
             .filter(|v| !v.is_empty())

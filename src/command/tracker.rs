@@ -10,9 +10,10 @@ use serde_json::json;
 use crate::cli::{ConnectArgs, GlobalArgs, TrackerCommand};
 use crate::config::edit::{self, NewTracker};
 use crate::config::{self, SecretRef, Source, Tracker, TrustMode};
+use crate::deliver::Session;
 use crate::error::{Error, Result};
-use crate::jira::client::{Attempt, Body, HttpClient, Method, Request, RequestAuth};
-use crate::jira::{credentials, response};
+use crate::jira::client::{Attempt, Body, Method, Request, RequestAuth};
+use crate::jira::response;
 use crate::report::Format;
 
 pub fn run(global: &GlobalArgs, command: TrackerCommand, out: &mut dyn Write) -> Result<()> {
@@ -273,23 +274,16 @@ fn projects_using(global: &GlobalArgs, tracker: &str) -> Vec<String> {
 /// `GET /rest/api/{3|2}/myself` with the tracker's credentials: the account's display name,
 /// or an error that tells 401 from 403 from unreachable from a TLS failure.
 pub fn check(tracker: &Tracker) -> Result<String> {
-    let auth = credentials::site_auth(tracker).map_err(|e| Error::Session(e.into()))?;
-    let ca: Vec<&Path> = tracker.ca_file.iter().map(PathBuf::as_path).collect();
-    let http = HttpClient::new(&ca).map_err(|source| {
-        Error::Session(crate::deliver::SessionError::Client {
-            tracker: tracker.name.clone(),
-            source,
-        })
-    })?;
+    let session = Session::open(tracker, false)?;
     let url = format!(
         "{}/rest/api/{}/myself",
         tracker.url,
         tracker.kind.rest_api_version()
     );
-    let attempt = http.send(&Request {
+    let attempt = session.http.send(&Request {
         method: Method::Get,
         url: &url,
-        auth: RequestAuth::Site(&auth),
+        auth: RequestAuth::Site(&session.auth),
         body: Body::None,
         timeout: Duration::from_secs(15),
     });

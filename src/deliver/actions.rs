@@ -11,7 +11,7 @@ use super::retry::Idempotency;
 use super::session::Session;
 use super::{left_out, outcome, Delivery, DeliveryOutcome, IssueResult, KeyOutcome};
 use crate::config::Action;
-use crate::jira::client::{Body, Method, Request, RequestAuth};
+use crate::jira::client::{Body, Method, Request, RequestAuth, REQUEST_TIMEOUT};
 use crate::jira::{comment, deployment, response};
 
 /// Makes one delivery.
@@ -117,7 +117,7 @@ fn remote_link(
         url: &delivery.url,
         auth: RequestAuth::Site(&session.auth),
         body: Body::Json(&delivery.body),
-        timeout: attempt::TIMEOUT,
+        timeout: REQUEST_TIMEOUT,
     };
     match attempt::send(
         session,
@@ -159,7 +159,7 @@ fn deployment_record(
             url: &url,
             auth: RequestAuth::Bearer(&token),
             body: Body::Json(&body),
-            timeout: attempt::TIMEOUT,
+            timeout: REQUEST_TIMEOUT,
         };
         match attempt::send(session, request, Credential::OAuth, Idempotency::Idempotent, context, sent) {
             Sent::Answer(r) => return bulk_outcomes(delivery, &r.body, r.status),
@@ -267,7 +267,7 @@ fn cloud_id(session: &Session, context: &Context, sent: &mut u32) -> Result<Stri
         url: &url,
         auth: RequestAuth::None,
         body: Body::None,
-        timeout: attempt::TIMEOUT,
+        timeout: REQUEST_TIMEOUT,
     };
     let found = match attempt::send(
         session,
@@ -326,7 +326,7 @@ fn token(
         url: &deployments.token_url,
         auth: RequestAuth::None,
         body: Body::Form(&form),
-        timeout: attempt::TIMEOUT,
+        timeout: REQUEST_TIMEOUT,
     };
     let answer = match attempt::send(session, request, Credential::None, Idempotency::Idempotent, context, sent) {
         Sent::Answer(r) => deployment::parse_token(&r.body).ok_or_else(|| {
@@ -362,7 +362,7 @@ fn comment_once(
         url: &property_url,
         auth: RequestAuth::Site(&session.auth),
         body: Body::None,
-        timeout: attempt::TIMEOUT,
+        timeout: REQUEST_TIMEOUT,
     };
     // A 404 here means no property yet (or no issue: the comment's 404 will say which).
     let property: Option<Value> = match attempt::send(
@@ -392,7 +392,7 @@ fn comment_once(
         url: &delivery.url,
         auth: RequestAuth::Site(&session.auth),
         body: Body::Json(&delivery.body),
-        timeout: attempt::TIMEOUT,
+        timeout: REQUEST_TIMEOUT,
     };
     // Not idempotent: a comment POST that may have been processed is not sent again.
     match attempt::send(
@@ -412,7 +412,7 @@ fn comment_once(
         url: &property_url,
         auth: RequestAuth::Site(&session.auth),
         body: Body::Json(&value),
-        timeout: attempt::TIMEOUT,
+        timeout: REQUEST_TIMEOUT,
     };
     match attempt::send(
         session,

@@ -5,7 +5,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use super::retry::{Idempotency, Outcome, RetryPolicy, Verdict};
 use super::session::Session;
-use crate::jira::client::{Attempt, Request, Response, REQUEST_TIMEOUT};
+use crate::jira::client::{Attempt, Request, Response};
 use crate::jira::response;
 
 /// The policy and deadline of a run.
@@ -137,9 +137,6 @@ fn plural_tries(n: u32) -> &'static str {
         "tries"
     }
 }
-
-/// The timeout of each request, unless the budget leaves less.
-pub(super) const TIMEOUT: Duration = REQUEST_TIMEOUT;
 
 fn outcome(attempt: &Attempt) -> Outcome<'_> {
     match attempt {

@@ -94,6 +94,29 @@ pub struct DeliveryOutcome {
 }
 
 impl DeliveryOutcome {
+    /// A delivery that was not made, every key `failed` with `reason` (nothing was sent).
+    pub fn not_made(delivery: Delivery, reason: &str) -> DeliveryOutcome {
+        let mut keys: Vec<KeyOutcome> = delivery
+            .keys
+            .iter()
+            .map(|key| {
+                outcome(
+                    key,
+                    delivery.action,
+                    IssueResult::Failed,
+                    None,
+                    Some(reason.to_owned()),
+                )
+            })
+            .collect();
+        keys.extend(left_out(&delivery));
+        DeliveryOutcome {
+            delivery,
+            keys,
+            requests: 0,
+        }
+    }
+
     /// Whether it still has to be made (a failure that a later try may fix).
     pub fn undelivered(&self) -> bool {
         self.keys.iter().any(|k| k.result == IssueResult::Failed)

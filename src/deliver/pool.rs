@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use super::attempt::Context;
 use super::retry::RetryPolicy;
 use super::session::Session;
-use super::{actions, outcome, Delivery, DeliveryOutcome, IssueResult, Sink};
+use super::{actions, Delivery, DeliveryOutcome, Sink};
 
 /// How a run delivers.
 #[derive(Clone, Debug)]
@@ -141,22 +141,6 @@ impl Jira {
             ),
             Some(_) => "not sent: internal error in a delivery worker".to_owned(),
         };
-        DeliveryOutcome {
-            keys: delivery
-                .keys
-                .iter()
-                .map(|k| {
-                    outcome(
-                        k,
-                        delivery.action,
-                        IssueResult::Failed,
-                        None,
-                        Some(reason.clone()),
-                    )
-                })
-                .collect(),
-            delivery: delivery.clone(),
-            requests: 0,
-        }
+        DeliveryOutcome::not_made(delivery.clone(), &reason)
     }
 }
