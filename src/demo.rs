@@ -164,6 +164,7 @@ impl History<'_> {
 }
 
 /// The issues the demo's Jira has: OPS-9 is missing, to show how an unknown issue is reported.
+#[cfg(feature = "sandbox")]
 const DEMO_ISSUES: &[&str] = &["WEB-101", "WEB-102", "WEB-103", "OPS-7"];
 
 /// Builds the sample repository, deploys tag v1.1.0 to production into an in-process sandbox

@@ -37,6 +37,10 @@ impl Default for RetryPolicy {
     }
 }
 
+/// The longest server-requested wait taken as asked. Any longer one is far past every time
+/// budget anyway, which then ends the wait.
+const MAX_SERVER_WAIT: Duration = Duration::from_secs(24 * 3600);
+
 /// What came back from one attempt.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Outcome<'a> {
@@ -114,7 +118,10 @@ impl RetryPolicy {
     /// The server's wait (as a minimum, plus up to 30%), else exponential back-off with jitter.
     fn delay(&self, outcome: &Outcome<'_>, retries: u32, now: SystemTime, random: f64) -> Duration {
         if let Some(wait) = server_wait(outcome, now) {
-            return wait.mul_f64(1.0 + 0.3 * random.clamp(0.0, 1.0));
+            // Capped first: `Retry-After: 18446744073709551615` would overflow the multiplication.
+            return wait
+                .min(MAX_SERVER_WAIT)
+                .mul_f64(1.0 + 0.3 * random.clamp(0.0, 1.0));
         }
         let first = match outcome {
             Outcome::Response { status: 429, .. } => self.first_rate_limit_delay,
@@ -169,16 +176,17 @@ fn describe(outcome: &Outcome<'_>) -> String {
 /// `2021-05-13T12:15Z`, `2021-05-13T12:15:30Z`, `2021-05-13T12:15:30.123+02:00`.
 fn iso8601(text: &str) -> Option<i64> {
     let (date, time) = text.split_once('T')?;
-    let mut ymd = date.splitn(3, '-').map(|p| p.parse::<i64>().ok());
-    let (year, month, day) = (ymd.next()??, ymd.next()??, ymd.next()??);
+    let mut ymd = date.splitn(3, '-');
+    let (year, month, day) = (ymd.next()?, ymd.next()?, ymd.next()?);
     let (clock, offset) = split_offset(time)?;
     let mut hms = clock.splitn(3, ':');
-    let hour: i64 = hms.next()?.parse().ok()?;
-    let minute: i64 = hms.next()?.parse().ok()?;
-    let second: i64 = match hms.next() {
-        Some(s) => s.split('.').next()?.parse().ok()?,
+    let (hour, minute) = (hms.next()?, hms.next()?);
+    let second = match hms.next() {
+        Some(s) => number(s.split('.').next()?, 60)?,
         None => 0,
     };
+    let (year, month, day) = (number(year, 9999)?, number(month, 12)?, number(day, 31)?);
+    let (hour, minute) = (number(hour, 23)?, number(minute, 59)?);
     let local = epoch_seconds(year, month, day, hour, minute, second)?;
     Some(local - offset)
 }
@@ -192,10 +200,8 @@ fn split_offset(time: &str) -> Option<(&str, i64)> {
     let (clock, offset) = time.split_at(at);
     let sign = if offset.starts_with('-') { -1 } else { 1 };
     let (h, m) = offset[1..].split_once(':').unwrap_or((&offset[1..], "0"));
-    Some((
-        clock,
-        sign * (h.parse::<i64>().ok()? * 3600 + m.parse::<i64>().ok()? * 60),
-    ))
+    let (h, m) = (number(h, 23)?, number(m, 59)?);
+    Some((clock, sign * (h * 3600 + m * 60)))
 }
 
 /// `Sun, 06 Nov 1994 08:49:37 GMT` (RFC 9110's preferred form).
@@ -205,18 +211,27 @@ fn http_date(text: &str) -> Option<i64> {
     ];
     let mut parts = text.split_whitespace();
     let _weekday = parts.next()?;
-    let day: i64 = parts.next()?.parse().ok()?;
+    let day = number(parts.next()?, 31)?;
     let month_name = parts.next()?;
     let month = MONTHS.iter().position(|m| *m == month_name)? as i64 + 1;
-    let year: i64 = parts.next()?.parse().ok()?;
+    let year = number(parts.next()?, 9999)?;
     let mut hms = parts.next()?.splitn(3, ':');
-    let hour: i64 = hms.next()?.parse().ok()?;
-    let minute: i64 = hms.next()?.parse().ok()?;
-    let second: i64 = hms.next()?.parse().ok()?;
+    let hour = number(hms.next()?, 23)?;
+    let minute = number(hms.next()?, 59)?;
+    let second = number(hms.next()?, 60)?;
     if parts.next()? != "GMT" {
         return None;
     }
     epoch_seconds(year, month, day, hour, minute, second)
+}
+
+/// A field of a date: decimal digits only (no sign), at most `max`. Bounding every field keeps
+/// the arithmetic below far from overflow, whatever a server sends.
+fn number(text: &str, max: i64) -> Option<i64> {
+    if text.is_empty() || text.len() > 4 || !text.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    text.parse().ok().filter(|n| *n <= max)
 }
 
 /// Seconds since the epoch of a UTC civil time (Howard Hinnant's days-from-civil).
@@ -374,6 +389,32 @@ mod tests {
         assert_eq!(
             judge(&response(429, Some("soon"), None), 0),
             Verdict::RetryAfter(Duration::from_secs(5))
+        );
+    }
+
+    /// Found by `fuzz/run.sh` (jira_response): absurd waits and dates overflowed.
+    #[test]
+    fn absurd_server_waits_are_capped_not_overflowed() {
+        assert_eq!(
+            judge(&response(429, Some("18446744073709551615"), None), 0),
+            Verdict::RetryAfter(MAX_SERVER_WAIT.mul_f64(1.15))
+        );
+        for reset in [
+            "2026-11-28T12+07\u{ff}712:+0006666666666666666666",
+            "2026-11-28T12:00+99999999999999999:00",
+            "99999999999999-11-28T12:00Z",
+            "2026-11-28T-1:00Z",
+        ] {
+            assert_eq!(
+                judge(&response(429, None, Some(reset)), 0),
+                Verdict::RetryAfter(Duration::from_secs(5)),
+                "{reset}"
+            );
+        }
+        let date = "Tue, 99999999999999999999 Nov 2023 22:13:50 GMT";
+        assert_eq!(
+            judge(&response(503, Some(date), None), 0),
+            Verdict::RetryAfter(Duration::from_secs(1))
         );
     }
 
