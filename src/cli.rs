@@ -158,6 +158,9 @@ pub struct DeliveryArgs {
     /// The time the whole delivery may take (500ms, 20s, 2m)
     #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration, default_value = "120s")]
     pub budget: std::time::Duration,
+    /// The longest one request to Jira may take before it counts as failed (and is retried if that is safe)
+    #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration, default_value = "30s", env = "DEPLOYLINK_REQUEST_TIMEOUT")]
+    pub request_timeout: std::time::Duration,
     /// After the deploy is delivered, record it in refs/deploylink/<project>/<environment> (the next deploy's base)
     #[arg(long)]
     pub record: bool,
@@ -240,6 +243,9 @@ pub struct RetryArgs {
     /// The time the whole run may take (500ms, 20s, 2m)
     #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration, default_value = "120s")]
     pub budget: std::time::Duration,
+    /// The longest one request to Jira may take before it counts as failed (and is retried if that is safe)
+    #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration, default_value = "30s", env = "DEPLOYLINK_REQUEST_TIMEOUT")]
+    pub request_timeout: std::time::Duration,
 }
 
 #[derive(Debug, Subcommand)]
@@ -268,6 +274,9 @@ pub struct PostReceiveArgs {
     /// The time the whole delivery may take (500ms, 20s, 2m)
     #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration, default_value = "20s")]
     pub budget: std::time::Duration,
+    /// The longest one request to Jira may take before it counts as failed (and is retried if that is safe)
+    #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration, default_value = "30s", env = "DEPLOYLINK_REQUEST_TIMEOUT")]
+    pub request_timeout: std::time::Duration,
     /// Where deliveries wait until they are made (default: $GIT_DIR/deploylink/spool)
     #[arg(long, value_name = "DIR")]
     pub spool: Option<PathBuf>,

@@ -1,5 +1,6 @@
 //! A fault storm: 429 with Retry-After several times in a row, 503 on 30% of requests,
-//! dropped connections on 10%, an HTML 502 page, a 400 that must not be retried. Nothing is
+//! dropped connections on 10%, answers slower than the request timeout, an HTML 502 page, a
+//! 400 that must not be retried. Nothing is
 //! lost (each delivery is made or spooled, and `retry` makes the rest), nothing is duplicated.
 
 mod support;
@@ -67,6 +68,14 @@ fn a_fault_storm_loses_and_duplicates_nothing() {
             body: r#"{"errorMessages":["bad"],"errors":{}}"#.into(),
         },
     ));
+    // Slower than `--request-timeout 1s`: twice in a row for WEB-2, and 5% of all requests.
+    jira.push_fault(fault(
+        Some("/rest/api/3/issue/WEB-2/"),
+        Some(2),
+        1.0,
+        FaultAction::Delay { ms: 2500 },
+    ));
+    jira.push_fault(fault(None, None, 0.05, FaultAction::Delay { ms: 2500 }));
     jira.push_fault(fault(
         None,
         None,
@@ -105,7 +114,17 @@ fn a_fault_storm_loses_and_duplicates_nothing() {
     };
     let started = Instant::now();
     let output = run(&[
-        "link", "--format", "json", "--from", &base, "--to", "main", "--budget", "40s",
+        "link",
+        "--format",
+        "json",
+        "--from",
+        &base,
+        "--to",
+        "main",
+        "--budget",
+        "40s",
+        "--request-timeout",
+        "1s",
     ]);
     let elapsed = started.elapsed();
     assert_eq!(
@@ -136,8 +155,13 @@ fn a_fault_storm_loses_and_duplicates_nothing() {
     };
     assert!(to("WEB-1") >= 4, "three 429s, then more");
     assert_eq!(to("WEB-40"), 1, "a 400 is never retried");
+    let slow = requests
+        .iter()
+        .filter(|r| r.fault.as_deref().is_some_and(|f| f.starts_with("delay")))
+        .count();
+    assert!(to("WEB-2") >= 3, "two answers too slow, then more");
     eprintln!(
-        "fault storm: {ISSUES} deliveries, {sent} requests ({:.2} per delivery), {linked} linked, {spooled} spooled, {elapsed:?}",
+        "fault storm: {ISSUES} deliveries, {sent} requests ({:.2} per delivery), {slow} too slow, {linked} linked, {spooled} spooled, {elapsed:?}",
         sent as f64 / ISSUES as f64
     );
     // The storm passes; retry delivers what waits.

@@ -29,6 +29,7 @@ pub fn link(global: &GlobalArgs, args: &LinkArgs, out: &mut dyn Write) -> Result
 pub struct Delivering {
     pub dry_run: bool,
     pub budget: std::time::Duration,
+    pub request_timeout: std::time::Duration,
     pub on_error: OnError,
     pub record: bool,
     /// Where deliveries wait until they are made (written ahead of sending).
@@ -41,6 +42,7 @@ impl Delivering {
         Ok(Delivering {
             dry_run: args.dry_run,
             budget: args.budget,
+            request_timeout: args.request_timeout,
             on_error: args.on_error,
             record: args.record,
             spool: spool_from(args.spool.as_deref())?,
@@ -82,7 +84,7 @@ pub fn deliver_deploys(
         _ => None,
     };
     let mut outcomes = match open_sessions(trackers, &deliveries) {
-        Ok(sessions) => send(sessions, deliveries, how.budget, settle_each),
+        Ok(sessions) => send(sessions, deliveries, how, settle_each),
         Err(error) if journal.is_some() => {
             // Nothing can be sent now (credentials missing, a bad CA file): every delivery
             // waits in the spool, and `retry` reads the credentials again.
@@ -139,11 +141,12 @@ pub fn deliver_deploys(
 fn send(
     sessions: Vec<Session>,
     deliveries: Vec<Delivery>,
-    budget: std::time::Duration,
+    how: &Delivering,
     on_done: Option<deliver::OnDone>,
 ) -> Vec<DeliveryOutcome> {
     let options = deliver::Options {
-        budget,
+        budget: how.budget,
+        request_timeout: how.request_timeout,
         ..deliver::Options::default()
     };
     let count = deliveries.len();

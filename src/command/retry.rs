@@ -64,6 +64,7 @@ pub fn retry(global: &GlobalArgs, args: &RetryArgs, out: &mut dyn Write) -> Resu
     }
     let options = deliver::Options {
         budget: args.budget,
+        request_timeout: args.request_timeout,
         ..deliver::Options::default()
     };
     let mut outcomes = Jira::new(sessions, options).deliver(deliveries);

@@ -13,6 +13,7 @@ use crate::jira::response;
 pub(super) struct Context {
     pub policy: RetryPolicy,
     pub deadline: Instant,
+    pub request_timeout: Duration,
 }
 
 /// Which credential a request carries: a refusal of one does not stop the other.
@@ -64,7 +65,7 @@ pub(super) fn send(
             };
         }
         let attempt = session.http.send(&Request {
-            timeout: request.timeout.min(remaining),
+            timeout: request.timeout.min(context.request_timeout).min(remaining),
             ..request
         });
         *sent += 1;

@@ -16,6 +16,9 @@ use super::{actions, Delivery, DeliveryOutcome, Sink};
 pub struct Options {
     /// The whole run's time budget (`--budget`).
     pub budget: Duration,
+    /// The longest one request may take (`--request-timeout`); a slower answer counts as a
+    /// broken connection, retried when the request is idempotent.
+    pub request_timeout: Duration,
     pub policy: RetryPolicy,
 }
 
@@ -23,6 +26,7 @@ impl Default for Options {
     fn default() -> Self {
         Options {
             budget: Duration::from_secs(120),
+            request_timeout: crate::jira::client::REQUEST_TIMEOUT,
             policy: RetryPolicy::default(),
         }
     }
@@ -74,6 +78,7 @@ impl Sink for Jira {
         let context = Context {
             policy: self.options.policy.clone(),
             deadline: Instant::now() + self.options.budget,
+            request_timeout: self.options.request_timeout,
         };
         let slots: Vec<Mutex<Option<DeliveryOutcome>>> =
             deliveries.iter().map(|_| Mutex::new(None)).collect();

@@ -127,7 +127,21 @@ async fn handle(
             shared.store().record(record);
             return Err(DropConnection);
         }
-        Some(FaultAction::Delay { ms }) => tokio::time::sleep(Duration::from_millis(ms)).await,
+        Some(FaultAction::Delay { ms }) => {
+            // A client that gives up first closes the connection, and hyper drops this future
+            // mid-sleep: the guard still records the request, unanswered (status 0).
+            let mut unanswered = record.clone();
+            unanswered.fault = Some(format!(
+                "{} (the client gave up)",
+                FaultAction::describe(&FaultAction::Delay { ms })
+            ));
+            let guard = RecordOnDrop {
+                shared: &shared,
+                record: Some(unanswered),
+            };
+            tokio::time::sleep(Duration::from_millis(ms)).await;
+            guard.disarm();
+        }
         None => {}
     }
 
@@ -218,6 +232,26 @@ fn logged_body(path: &str, body: &[u8]) -> String {
 }
 
 /// Logs the request (unless it is a control route) and turns the reply into a response.
+/// Records a request whose handling was abandoned, unless disarmed.
+struct RecordOnDrop<'a> {
+    shared: &'a Shared,
+    record: Option<RecordedRequest>,
+}
+
+impl RecordOnDrop<'_> {
+    fn disarm(mut self) {
+        self.record = None;
+    }
+}
+
+impl Drop for RecordOnDrop<'_> {
+    fn drop(&mut self) {
+        if let Some(record) = self.record.take() {
+            self.shared.store().record(record);
+        }
+    }
+}
+
 fn finish(
     shared: &Shared,
     mut record: RecordedRequest,
