@@ -149,6 +149,7 @@ fn document_error(error: &Error) -> Diagnosis {
         .hint("remove the `---` line; a configuration is a single document"),
         Error::Eof { .. } => {
             Diagnosis::new("the file ends in the middle of a value", Lookup::Position)
+                .hint("close the quote, bracket or brace opened before this point")
         }
         Error::Budget { breach, .. } => over_budget(breach),
         Error::AliasReplayLimitExceeded { .. }
@@ -176,7 +177,10 @@ fn syntax(error: &Error) -> Diagnosis {
     if text.contains("tab") {
         diagnosis.hint("indent with spaces: YAML does not allow tabs in indentation")
     } else {
-        diagnosis
+        diagnosis.hint(
+            "fix the YAML at this line and column: close each `[`, `{` and quote, indent with \
+             spaces, and quote a value that holds `: ` or starts with `*`, `&`, `!` or `@`",
+        )
     }
 }
 

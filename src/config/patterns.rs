@@ -22,13 +22,41 @@ fn problem(message: impl Into<String>) -> PatternProblem {
     }
 }
 
+/// A regex that does not compile, with how to write one.
+fn invalid_regex(error: &regex::Error) -> PatternProblem {
+    let hint = match error {
+        regex::Error::CompiledTooBig(_) => None,
+        _ => Some(
+            "write it in the syntax of Rust's regex crate (https://docs.rs/regex/#syntax): close \
+             every `(`, `[` and `{`, and put a backslash before one meant literally"
+                .to_owned(),
+        ),
+    };
+    PatternProblem {
+        message: format!("invalid regex: {}", regex_message(error)),
+        hint,
+    }
+}
+
+/// A glob that does not compile, with how to write one.
+fn invalid_glob(error: &globset::Error) -> PatternProblem {
+    PatternProblem {
+        message: format!("invalid glob: {}", error.kind()),
+        hint: Some(
+            "`*` matches within one path segment, `**` across segments, `?` one character, \
+             `[abc]` and `{a,b}` must be closed; put a backslash before a character meant literally"
+                .to_owned(),
+        ),
+    }
+}
+
 /// Compiles a regex within [`MAX_REGEX_BYTES`].
 pub(crate) fn compile_regex(text: &str) -> Result<Regex, PatternProblem> {
     RegexBuilder::new(text)
         .size_limit(MAX_REGEX_BYTES)
         .dfa_size_limit(MAX_REGEX_BYTES)
         .build()
-        .map_err(|e| problem(format!("invalid regex: {}", regex_message(&e))))
+        .map_err(|e| invalid_regex(&e))
 }
 
 /// The regex crate's message without its multi-line caret diagram, which does not fit in a
@@ -73,9 +101,7 @@ impl GlobList {
         for (i, pattern) in patterns.iter().enumerate() {
             builder.add(compile_glob(pattern, kind).map_err(|p| (i, p))?);
         }
-        let set = builder
-            .build()
-            .map_err(|e| (0, problem(format!("invalid glob: {}", e.kind()))))?;
+        let set = builder.build().map_err(|e| (0, invalid_glob(&e)))?;
         Ok(GlobList {
             patterns: patterns.to_vec(),
             set,
@@ -100,7 +126,7 @@ fn compile_glob(pattern: &str, kind: GlobKind) -> Result<globset::Glob, PatternP
         .literal_separator(true)
         .backslash_escape(true)
         .build()
-        .map_err(|e| problem(format!("invalid glob: {}", e.kind())))
+        .map_err(|e| invalid_glob(&e))
 }
 
 /// Checks the form of a glob and rewrites the shorthands that [`GlobKind`] documents.

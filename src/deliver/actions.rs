@@ -127,6 +127,19 @@ fn remote_link(
         context,
         sent,
     ) {
+        // Jira answers a JSON object (the link's id); anything else is a proxy or a login
+        // page that answered in its place, and the link was not made.
+        Sent::Answer(r) if !response::is_json_object(&r) => all(
+            delivery,
+            IssueResult::Failed,
+            Some(r.status),
+            Some(format!(
+                "{} instead of the link's id: not Jira's answer, so the link was not made; check \
+                 that the url of tracker '{}' is the Jira site itself, not a login page or a proxy",
+                response::describe_body(&r),
+                session.tracker.name
+            )),
+        ),
         Sent::Answer(r) if r.status == 201 => all(delivery, IssueResult::Linked, Some(201), None),
         Sent::Answer(r) => all(delivery, IssueResult::Updated, Some(r.status), None),
         other => ended(session, delivery, other, Credential::Site),

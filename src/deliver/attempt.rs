@@ -73,7 +73,7 @@ pub(super) fn send(
             "{} {} -> {}",
             request.method.as_str(),
             request.url,
-            attempt_summary(&attempt)
+            attempt_summary(&attempt, request.url)
         );
         let verdict = context.policy.judge(
             &outcome(&attempt),
@@ -99,7 +99,7 @@ pub(super) fn send(
                         status,
                         reason: format!(
                             "{} after {tries} {}; the time budget (--budget) ends before the next try in {}",
-                            describe(&attempt),
+                            describe(&attempt, request.url),
                             plural_tries(tries),
                             humantime::format_duration(round(wait))
                         ),
@@ -109,14 +109,14 @@ pub(super) fn send(
                     "{} {}: {}; trying again in {}",
                     request.method.as_str(),
                     request.url,
-                    describe(&attempt),
+                    describe(&attempt, request.url),
                     humantime::format_duration(round(wait))
                 );
                 std::thread::sleep(wait);
                 retries += 1;
             }
             (_, attempt) => {
-                let mut reason = describe(&attempt);
+                let mut reason = describe(&attempt, request.url);
                 if tries > 1 {
                     reason.push_str(&format!(" after {tries} tries"));
                 }
@@ -151,26 +151,42 @@ fn outcome(attempt: &Attempt) -> Outcome<'_> {
     }
 }
 
-fn attempt_summary(attempt: &Attempt) -> String {
+fn attempt_summary(attempt: &Attempt, url: &str) -> String {
     match attempt {
         Attempt::Response(r) => response::status_line(r.status),
-        other => describe(other),
+        other => describe(other, url),
     }
 }
 
-/// One line for people.
-pub(super) fn describe(attempt: &Attempt) -> String {
+/// One line for people; a connection failure names the site of `url` (the request's URL).
+pub(super) fn describe(attempt: &Attempt, url: &str) -> String {
     match attempt {
         Attempt::Response(r) if (300..400).contains(&r.status) => format!(
             "{}: redirected to {}; deploylink follows redirects only within the same host, so that credentials never go elsewhere (check the tracker's url)",
             response::status_line(r.status),
             r.location.as_deref().unwrap_or("an unknown place")
         ),
+        Attempt::Response(r) if r.status == 413 => format!(
+            "{}: Jira (or a proxy in front of it) refused the request as too large; for a remote \
+             link this is the issue's limit of remote links: remove old links from the issue",
+            response::describe(r)
+        ),
         Attempt::Response(r) => response::describe(r),
         Attempt::ConnectFailed { reason, tls: true } => format!(
-            "TLS failure: {reason} (if the site uses a private certificate authority, set ca_file on the tracker)"
+            "TLS failure talking to {}: {reason} (if the site uses a private certificate authority, set ca_file on the tracker)",
+            site(url)
         ),
-        Attempt::ConnectFailed { reason, .. } => format!("cannot connect: {reason}"),
+        Attempt::ConnectFailed { reason, .. } => format!(
+            "cannot connect to {}: {reason} (check the tracker's url, the network and any proxy)",
+            site(url)
+        ),
         Attempt::Interrupted { reason } => format!("no answer: {reason}"),
     }
+}
+
+/// `https://host:port` of a URL: where a connection was attempted, without path or query.
+fn site(url: &str) -> String {
+    reqwest::Url::parse(url)
+        .map(|u| u.origin().ascii_serialization())
+        .unwrap_or_else(|_| url.to_owned())
 }

@@ -51,6 +51,28 @@ pub fn describe(response: &Response) -> String {
     }
 }
 
+/// Like [`describe`], and says so when the body is empty or not JSON: `200 OK with an empty
+/// body`, `200 OK: an HTML page (Log in)`, `201 Created: a body that is not JSON: {id:`.
+pub fn describe_body(response: &Response) -> String {
+    let body = response.body.trim();
+    let status = status_line(response.status);
+    if body.is_empty() {
+        format!("{status} with an empty body")
+    } else if body.starts_with('<') || serde_json::from_str::<serde_json::Value>(body).is_ok() {
+        describe(response)
+    } else {
+        format!("{status}: a body that is not JSON: {}", clip(body, 120))
+    }
+}
+
+/// Whether the body is a JSON object, as every answer of Jira's REST API that has one is.
+pub fn is_json_object(response: &Response) -> bool {
+    matches!(
+        serde_json::from_str::<serde_json::Value>(&response.body),
+        Ok(serde_json::Value::Object(_))
+    )
+}
+
 /// `404 Not Found`.
 pub fn status_line(status: u16) -> String {
     let reason = reqwest::StatusCode::from_u16(status)
