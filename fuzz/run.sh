@@ -26,10 +26,12 @@ summary=()
 for target in "${targets[@]}"; do
   mkdir -p "fuzz/corpus/$target" "fuzz/artifacts/$target"
   log="fuzz/artifacts/$target/last-run.log"
+  dict=()
+  [ -f "fuzz/dicts/$target.dict" ] && dict=(-dict="fuzz/dicts/$target.dict")
   # -rss_limit_mb and -timeout make a memory blow-up or a hang a finding, not a stuck run.
   if cargo +nightly fuzz run "$target" "fuzz/corpus/$target" "fuzz/seeds/$target" -- \
     -max_total_time="$seconds" -rss_limit_mb=2048 -timeout=10 -max_len=65536 \
-    -print_final_stats=1 >"$log" 2>&1; then
+    -print_final_stats=1 "${dict[@]}" >"$log" 2>&1; then
     result="no crash"
   else
     result="FOUND: $(grep -m1 -oE '(crash|timeout|oom|leak)-[0-9a-f]+' "$log" || echo 'see log')"
