@@ -16,12 +16,16 @@
 use std::fs::{File, OpenOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::deliver::Delivery;
+
+/// How old a temporary file must be to be taken as abandoned: a write takes milliseconds, and
+/// even a stalled fsync far less than this.
+pub const ABANDONED_AFTER: Duration = Duration::from_secs(60);
 
 /// One waiting delivery, as stored.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -140,6 +144,34 @@ impl Spool {
             Err(e) => return Err(self.error("remove a delivered entry", e)),
         }
         sync_dir(&self.dir).map_err(|e| self.error("sync the directory", e))
+    }
+
+    /// Removes the temporary files of writers killed mid-write, once older than
+    /// [`ABANDONED_AFTER`]. Such a file is never needed: a first write happens before its
+    /// delivery is sent (so that delivery was not sent, and its deploy, not recorded, is
+    /// planned again), and a rewrite leaves the previous entry in place. Returns how many.
+    pub fn remove_abandoned(&self) -> Result<usize, SpoolError> {
+        let dir = match std::fs::read_dir(&self.dir) {
+            Ok(dir) => dir,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(0),
+            Err(e) => return Err(self.error("list the directory", e)),
+        };
+        let now = SystemTime::now();
+        let mut removed = 0;
+        for item in dir.flatten() {
+            let path = item.path();
+            let temporary = path.extension().is_some_and(|e| e == "tmp");
+            let age = item
+                .metadata()
+                .and_then(|m| m.modified())
+                .map(|modified| now.duration_since(modified).unwrap_or_default());
+            if temporary && age.is_ok_and(|age| age >= ABANDONED_AFTER) {
+                std::fs::remove_file(&path)
+                    .map_err(|e| self.error("remove an abandoned temporary file", e))?;
+                removed += 1;
+            }
+        }
+        Ok(removed)
     }
 
     /// Every waiting delivery, oldest first. Files that cannot be read are reported and left.
@@ -268,6 +300,29 @@ mod tests {
             body: serde_json::json!({"globalId": "g"}),
             left_out: vec![],
         }
+    }
+
+    #[test]
+    fn temporary_files_of_killed_writers_are_removed_once_old() {
+        let dir = tempfile::tempdir().unwrap();
+        let spool = Spool::open(&dir.path().join("spool")).unwrap();
+        let kept = spool.put(&delivery("WEB-1")).unwrap();
+        let old = spool.dir().join(".abc.json.4242.tmp");
+        let fresh = spool.dir().join(".def.json.4243.tmp");
+        std::fs::write(&old, "{\"version\":").unwrap();
+        std::fs::write(&fresh, "{\"version\":").unwrap();
+        let long_ago = SystemTime::now() - ABANDONED_AFTER - Duration::from_secs(1);
+        File::options()
+            .write(true)
+            .open(&old)
+            .unwrap()
+            .set_modified(long_ago)
+            .unwrap();
+        assert_eq!(spool.remove_abandoned().unwrap(), 1);
+        assert!(!old.exists());
+        assert!(fresh.exists(), "it may be a live writer's");
+        assert!(kept.exists());
+        assert_eq!(spool.list().unwrap().len(), 1);
     }
 
     #[test]

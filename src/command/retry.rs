@@ -19,6 +19,10 @@ pub fn retry(global: &GlobalArgs, args: &RetryArgs, out: &mut dyn Write) -> Resu
     let repo = Repo::open(global.repo.as_deref()).ok();
     let dir = spool_dir(args, repo.as_ref())?;
     let spool = Spool::open(&dir)?;
+    let abandoned = spool.remove_abandoned()?;
+    if abandoned > 0 {
+        log::info!("removed {abandoned} temporary file(s) left by runs killed mid-write");
+    }
     let waiting = spool.list()?;
     if args.list {
         return list(global.format, &waiting, out);
