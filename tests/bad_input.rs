@@ -510,6 +510,11 @@ fn missing_credential_variable_is_named_exit_3() {
     let run = run(command, b"");
     run.exits(3)
         .says(&["JIRA_API_TOKEN is not set", "2 deliveries spooled in"]);
+    assert_eq!(
+        run.stderr.matches("JIRA_API_TOKEN is not set").count(),
+        1,
+        "said once: {run}"
+    );
     assert_outcome(&run, "WEB-1", "spooled", &["JIRA_API_TOKEN is not set"]);
     assert_eq!(f.spooled(), 2);
     assert!(jira.requests().is_empty(), "nothing is sent");

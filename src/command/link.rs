@@ -87,8 +87,11 @@ pub fn deliver_deploys(
         Ok(sessions) => send(sessions, deliveries, how, settle_each),
         Err(error) if journal.is_some() => {
             // Nothing can be sent now (credentials missing, a bad CA file): every delivery
-            // waits in the spool, and `retry` reads the credentials again.
-            log::error!("{error}");
+            // waits in the spool, and `retry` reads the credentials again. Under `--on-error
+            // fail` the error is returned (and printed) below; under `warn` it is only logged.
+            if how.on_error == OnError::Warn {
+                log::error!("{error}");
+            }
             let reason = error.to_string();
             setup_error = Some(error);
             deliveries
