@@ -4,7 +4,9 @@ use std::io::Write;
 
 use crate::cli::{DeliveryArgs, GlobalArgs, LinkArgs, OnError};
 use crate::config::{Action, Tracker};
-use crate::deliver::{self, Delivery, DeliveryOutcome, IssueResult, Jira, Recorder, Session, Sink};
+use crate::deliver::{
+    self, Delivery, DeliveryOutcome, IssueResult, Jira, Recorder, Session, SessionError, Sink,
+};
 use crate::error::{Error, Result};
 use crate::plan::{Deploy, DeployState, RangeStatus, RunInfo};
 use crate::repo::Repo;
@@ -83,7 +85,9 @@ pub fn deliver_deploys(
         }
         _ => None,
     };
-    let mut outcomes = match open_sessions(trackers, &deliveries) {
+    let sessions: std::result::Result<Vec<Session>, SessionError> =
+        open_sessions(trackers, &deliveries).into_iter().collect();
+    let mut outcomes = match sessions.map_err(Error::from) {
         Ok(sessions) => send(sessions, deliveries, how, settle_each),
         Err(error) if journal.is_some() => {
             // Nothing can be sent now (credentials missing, a bad CA file): every delivery
@@ -272,24 +276,28 @@ pub fn all_deliveries(deploys: &[Deploy]) -> Vec<Delivery> {
 
 /// A session for each tracker the deliveries use: credentials are read here, before anything
 /// is sent, so a missing variable stops the run with its name instead of half a delivery.
-fn open_sessions(trackers: &[&Tracker], deliveries: &[Delivery]) -> Result<Vec<Session>> {
+/// A session for each tracker the deliveries use (with the OAuth credentials when one of its
+/// deliveries is a deployment record), or why it could not be opened: `link` stops at the
+/// first error, `retry` reports it and sends what it can.
+pub(super) fn open_sessions(
+    trackers: &[&Tracker],
+    deliveries: &[Delivery],
+) -> Vec<std::result::Result<Session, SessionError>> {
+    let mut opened: Vec<&str> = Vec::new();
     let mut sessions = Vec::new();
     for tracker in trackers {
         let used: Vec<&Delivery> = deliveries
             .iter()
             .filter(|d| d.tracker == tracker.name)
             .collect();
-        if used.is_empty()
-            || sessions
-                .iter()
-                .any(|s: &Session| s.tracker.name == tracker.name)
-        {
+        if used.is_empty() || opened.contains(&tracker.name.as_str()) {
             continue;
         }
+        opened.push(&tracker.name);
         let oauth = used.iter().any(|d| d.action == Action::Deployment);
-        sessions.push(Session::open(tracker, oauth)?);
+        sessions.push(Session::open(tracker, oauth));
     }
-    Ok(sessions)
+    sessions
 }
 
 /// `--record`: moves `refs/deploylink/<project>/<environment>` to what each environment now

@@ -6,10 +6,10 @@ use std::path::PathBuf;
 
 use serde_json::json;
 
-use super::link::settle;
+use super::link::{open_sessions, settle};
 use crate::cli::{GlobalArgs, RetryArgs};
 use crate::config::{Tracker, TrustMode};
-use crate::deliver::{self, Delivery, IssueResult, Jira, Session, Sink};
+use crate::deliver::{self, Delivery, IssueResult, Jira, Sink};
 use crate::error::{Error, Result};
 use crate::repo::Repo;
 use crate::report::Format;
@@ -50,18 +50,8 @@ pub fn retry(global: &GlobalArgs, args: &RetryArgs, out: &mut dyn Write) -> Resu
         .unwrap_or_default();
     let deliveries: Vec<Delivery> = taken.iter().map(|s| s.entry.delivery.clone()).collect();
     let mut sessions = Vec::new();
-    for tracker in &trackers {
-        let used: Vec<&Delivery> = deliveries
-            .iter()
-            .filter(|d| d.tracker == tracker.name)
-            .collect();
-        if used.is_empty() {
-            continue;
-        }
-        let oauth = used
-            .iter()
-            .any(|d| d.action == crate::config::Action::Deployment);
-        match Session::open(tracker, oauth) {
+    for opened in open_sessions(&trackers, &deliveries) {
+        match opened {
             Ok(session) => sessions.push(session),
             Err(error) => log::error!("{error}"),
         }
