@@ -656,3 +656,43 @@ fn a_push_back_to_an_older_commit_reports_a_rollback() {
         "the environment now runs the older commit"
     );
 }
+
+/// A huge range (the first push of an existing history) is refused as SPEC 4 says: a warning,
+/// nothing sent to Jira, the push succeeds; the next push deploys only its own commits.
+#[test]
+fn the_first_push_of_a_long_history_is_refused_and_the_next_push_deploys() {
+    const COMMITS: usize = 2_500; // over the default max_commits of 2,000
+    let s = setup(PROJECT);
+    let head = s.work.git(&["rev-parse", "HEAD"]);
+    let mut stream = String::new();
+    for i in 1..=COMMITS {
+        let message = format!("WEB-{i}: change {i}\n");
+        stream.push_str(&format!(
+            "commit refs/heads/main\ncommitter Dev <dev@example.com> {} +0000\ndata {}\n{message}{}\n",
+            1_700_000_000 + i,
+            message.len(),
+            if i == 1 { format!("from {head}\n") } else { String::new() }
+        ));
+    }
+    let imported = s
+        .work
+        .git_output(&["fast-import", "--quiet"], Some(stream.as_bytes()));
+    assert!(imported.status.success(), "{}", text(&imported.stderr));
+    s.work.git(&["reset", "--hard", "main"]);
+    let started = std::time::Instant::now();
+    let log = pushed(&s.work, &["origin", "main"]);
+    let elapsed = started.elapsed();
+    assert!(
+        log.contains("more than 2000 commits"),
+        "the warning says why: {log}"
+    );
+    assert!(!log.contains("panicked"), "{log}");
+    assert!(s.jira.requests().is_empty(), "nothing sent to Jira");
+    assert!(
+        elapsed < std::time::Duration::from_secs(30),
+        "bounded: {elapsed:?}"
+    );
+    s.work.commit("WEB-9999: the next change");
+    pushed(&s.work, &["origin", "main"]);
+    assert_eq!(keys(&linked(&s.jira, "production")), ["WEB-9999"]);
+}
