@@ -149,6 +149,14 @@ pub enum OnError {
     Fail,
 }
 
+/// `--request-timeout`, shared by every command that sends to Jira.
+#[derive(Clone, Copy, Debug, Args)]
+pub struct RequestTimeout {
+    /// The longest one request to Jira may take before it counts as failed (and is retried if that is safe)
+    #[arg(long = "request-timeout", value_name = "DURATION", value_parser = humantime::parse_duration, default_value = "30s", env = "DEPLOYLINK_REQUEST_TIMEOUT")]
+    pub duration: std::time::Duration,
+}
+
 /// How `link` and `ci` deliver.
 #[derive(Debug, Args)]
 pub struct DeliveryArgs {
@@ -158,9 +166,8 @@ pub struct DeliveryArgs {
     /// The time the whole delivery may take (500ms, 20s, 2m)
     #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration, default_value = "120s")]
     pub budget: std::time::Duration,
-    /// The longest one request to Jira may take before it counts as failed (and is retried if that is safe)
-    #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration, default_value = "30s", env = "DEPLOYLINK_REQUEST_TIMEOUT")]
-    pub request_timeout: std::time::Duration,
+    #[command(flatten)]
+    pub request_timeout: RequestTimeout,
     /// After the deploy is delivered, record it in refs/deploylink/<project>/<environment> (the next deploy's base)
     #[arg(long)]
     pub record: bool,
@@ -243,9 +250,8 @@ pub struct RetryArgs {
     /// The time the whole run may take (500ms, 20s, 2m)
     #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration, default_value = "120s")]
     pub budget: std::time::Duration,
-    /// The longest one request to Jira may take before it counts as failed (and is retried if that is safe)
-    #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration, default_value = "30s", env = "DEPLOYLINK_REQUEST_TIMEOUT")]
-    pub request_timeout: std::time::Duration,
+    #[command(flatten)]
+    pub request_timeout: RequestTimeout,
 }
 
 #[derive(Debug, Subcommand)]
@@ -274,9 +280,8 @@ pub struct PostReceiveArgs {
     /// The time the whole delivery may take (500ms, 20s, 2m)
     #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration, default_value = "20s")]
     pub budget: std::time::Duration,
-    /// The longest one request to Jira may take before it counts as failed (and is retried if that is safe)
-    #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration, default_value = "30s", env = "DEPLOYLINK_REQUEST_TIMEOUT")]
-    pub request_timeout: std::time::Duration,
+    #[command(flatten)]
+    pub request_timeout: RequestTimeout,
     /// Where deliveries wait until they are made (default: $GIT_DIR/deploylink/spool)
     #[arg(long, value_name = "DIR")]
     pub spool: Option<PathBuf>,

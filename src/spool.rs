@@ -151,10 +151,8 @@ impl Spool {
     /// delivery is sent (so that delivery was not sent, and its deploy, not recorded, is
     /// planned again), and a rewrite leaves the previous entry in place. Returns how many.
     pub fn remove_abandoned(&self) -> Result<usize, SpoolError> {
-        let dir = match std::fs::read_dir(&self.dir) {
-            Ok(dir) => dir,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(0),
-            Err(e) => return Err(self.error("list the directory", e)),
+        let Some(dir) = self.read_dir()? else {
+            return Ok(0);
         };
         let now = SystemTime::now();
         let mut removed = 0;
@@ -177,10 +175,8 @@ impl Spool {
     /// Every waiting delivery, oldest first. Files that cannot be read are reported and left.
     pub fn list(&self) -> Result<Vec<Spooled>, SpoolError> {
         let mut found = Vec::new();
-        let dir = match std::fs::read_dir(&self.dir) {
-            Ok(dir) => dir,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(found),
-            Err(e) => return Err(self.error("list the directory", e)),
+        let Some(dir) = self.read_dir()? else {
+            return Ok(found);
         };
         for item in dir.flatten() {
             let path = item.path();
@@ -194,6 +190,15 @@ impl Spool {
         }
         found.sort_by_key(|s| (s.entry.spooled_at, s.path.clone()));
         Ok(found)
+    }
+
+    /// The directory's files; `None` when it is gone (nothing waits).
+    fn read_dir(&self) -> Result<Option<std::fs::ReadDir>, SpoolError> {
+        match std::fs::read_dir(&self.dir) {
+            Ok(dir) => Ok(Some(dir)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(self.error("list the directory", e)),
+        }
     }
 
     /// Atomically replaces `path` with `entry`: temporary file, fsync, rename, directory fsync.

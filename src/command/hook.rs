@@ -85,7 +85,7 @@ fn post_receive(global: &GlobalArgs, args: &PostReceiveArgs, out: &mut dyn Write
     let how = Delivering {
         dry_run: false,
         budget: args.budget,
-        request_timeout: args.request_timeout,
+        request_timeout: args.request_timeout.duration,
         on_error: args.on_error,
         record: true,
         spool,

@@ -44,7 +44,7 @@ impl Delivering {
         Ok(Delivering {
             dry_run: args.dry_run,
             budget: args.budget,
-            request_timeout: args.request_timeout,
+            request_timeout: args.request_timeout.duration,
             on_error: args.on_error,
             record: args.record,
             spool: spool_from(args.spool.as_deref())?,
@@ -274,11 +274,10 @@ pub fn all_deliveries(deploys: &[Deploy]) -> Vec<Delivery> {
         .collect()
 }
 
-/// A session for each tracker the deliveries use: credentials are read here, before anything
-/// is sent, so a missing variable stops the run with its name instead of half a delivery.
 /// A session for each tracker the deliveries use (with the OAuth credentials when one of its
-/// deliveries is a deployment record), or why it could not be opened: `link` stops at the
-/// first error, `retry` reports it and sends what it can.
+/// deliveries is a deployment record), or why it could not be opened. Credentials are read
+/// here, before anything is sent: `link` stops at the first error, naming the variable,
+/// instead of sending half a delivery; `retry` reports it and sends what it can.
 pub(super) fn open_sessions(
     trackers: &[&Tracker],
     deliveries: &[Delivery],

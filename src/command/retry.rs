@@ -19,13 +19,13 @@ pub fn retry(global: &GlobalArgs, args: &RetryArgs, out: &mut dyn Write) -> Resu
     let repo = Repo::open(global.repo.as_deref()).ok();
     let dir = spool_dir(args, repo.as_ref())?;
     let spool = Spool::open(&dir)?;
-    let abandoned = spool.remove_abandoned()?;
-    if abandoned > 0 {
-        log::info!("removed {abandoned} temporary file(s) left by runs killed mid-write");
-    }
     let waiting = spool.list()?;
     if args.list {
         return list(global.format, &waiting, out);
+    }
+    let abandoned = spool.remove_abandoned()?;
+    if abandoned > 0 {
+        log::info!("removed {abandoned} temporary file(s) left by runs killed mid-write");
     }
     // Take what no other run holds; the claims last until this run ends.
     let mut claims = Vec::new();
@@ -58,7 +58,7 @@ pub fn retry(global: &GlobalArgs, args: &RetryArgs, out: &mut dyn Write) -> Resu
     }
     let options = deliver::Options {
         budget: args.budget,
-        request_timeout: args.request_timeout,
+        request_timeout: args.request_timeout.duration,
         ..deliver::Options::default()
     };
     let mut outcomes = Jira::new(sessions, options).deliver(deliveries);

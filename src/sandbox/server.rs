@@ -131,10 +131,10 @@ async fn handle(
             // A client that gives up first closes the connection, and hyper drops this future
             // mid-sleep: the guard still records the request, unanswered (status 0).
             let mut unanswered = record.clone();
-            unanswered.fault = Some(format!(
-                "{} (the client gave up)",
-                FaultAction::describe(&FaultAction::Delay { ms })
-            ));
+            unanswered.fault = record
+                .fault
+                .as_ref()
+                .map(|fault| format!("{fault} (the client gave up)"));
             let guard = RecordOnDrop {
                 shared: &shared,
                 record: Some(unanswered),
@@ -231,7 +231,6 @@ fn logged_body(path: &str, body: &[u8]) -> String {
     String::from_utf8_lossy(body).into_owned()
 }
 
-/// Logs the request (unless it is a control route) and turns the reply into a response.
 /// Records a request whose handling was abandoned, unless disarmed.
 struct RecordOnDrop<'a> {
     shared: &'a Shared,
@@ -252,6 +251,7 @@ impl Drop for RecordOnDrop<'_> {
     }
 }
 
+/// Logs the request (unless it is a control route) and turns the reply into a response.
 fn finish(
     shared: &Shared,
     mut record: RecordedRequest,
