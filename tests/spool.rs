@@ -209,6 +209,29 @@ fn missing_credentials_spool_everything_for_later() {
     assert_eq!(f.waiting(), 0);
 }
 
+/// A temporary file left by a writer killed mid-write: `retry --list` leaves it (it only
+/// lists), `retry` removes it once it is old enough to be surely abandoned.
+#[test]
+fn retry_removes_the_temporary_files_of_killed_writers() {
+    let f = fixture(1, Options::default());
+    std::fs::create_dir_all(&f.spool).unwrap();
+    let abandoned = f.spool.join(".abc.json.4242.tmp");
+    std::fs::write(&abandoned, "{\"version\":").unwrap();
+    let long_ago = std::time::SystemTime::now() - deploylink::spool::ABANDONED_AFTER * 2;
+    std::fs::File::options()
+        .write(true)
+        .open(&abandoned)
+        .unwrap()
+        .set_modified(long_ago)
+        .unwrap();
+    let listed = f.retry(&["--list"]);
+    assert_eq!(listed.status.code(), Some(0), "{}", text(&listed.stderr));
+    assert!(abandoned.exists(), "--list only lists");
+    let retried = f.retry(&[]);
+    assert_eq!(retried.status.code(), Some(0), "{}", text(&retried.stderr));
+    assert!(!abandoned.exists(), "retry removed it");
+}
+
 #[test]
 fn two_retries_at_once_never_send_one_delivery_twice() {
     let f = fixture(12, Options::default());
