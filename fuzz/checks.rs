@@ -10,10 +10,10 @@ use deploylink::config::{
     self, parse_project, parse_trackers, remove_tracker, tracker_names, Source, TrustMode,
 };
 use deploylink::deliver::retry::{Idempotency, Outcome, RetryPolicy, Verdict};
+use deploylink::git::push::{parse_pushed, parse_received, BadLine};
 use deploylink::jira::client::Response;
 use deploylink::jira::{deployment, response};
 use deploylink::keys::{IssueKey, KeyRules, KeyRulesSpec};
-use deploylink::push::{parse_pushed, parse_received, BadLine};
 
 /// A project file and an organization file: parsed, resolved and, when valid, printed as the
 /// effective configuration. An error must name the file. The line-based editor of

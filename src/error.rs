@@ -4,7 +4,7 @@
 //! it to an exit code without guessing from a message.
 
 use crate::config::ConfigError;
-use crate::range::GitError;
+use crate::git::GitError;
 
 /// Exit codes, documented in the README and tested in `tests/cli_*.rs`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -40,7 +40,7 @@ pub enum Error {
     #[error(transparent)]
     Ci(#[from] crate::ci::CiError),
     #[error(transparent)]
-    Spool(#[from] crate::spool::SpoolError),
+    Spool(#[from] crate::deliver::spool::SpoolError),
     #[error(transparent)]
     Edit(#[from] crate::config::EditError),
     #[error(transparent)]

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use git2::Oid;
 use serde::Serialize;
 
-use crate::commit;
+use crate::git::commit;
 use crate::keys::{IssueKey, KeyRules};
 use crate::range::WalkedCommit;
 

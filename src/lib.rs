@@ -7,29 +7,20 @@
 //! parsed [`cli`] command line; `main.rs` only maps its result to an exit code.
 
 pub mod ci;
-pub mod cli;
 pub mod command;
-pub mod commit;
 pub mod config;
 pub mod deliver;
-pub mod demo;
-pub mod deploy;
 pub mod error;
-pub mod init;
-pub mod install;
+pub mod git;
 pub mod issues;
 pub mod jira;
 pub mod keys;
-pub mod pack;
 pub mod plan;
 pub mod policy;
-pub mod push;
 pub mod range;
-pub mod repo;
 pub mod report;
 #[cfg(feature = "sandbox")]
 pub mod sandbox;
-pub mod spool;
 pub mod template;
 
 pub use error::{Error, ExitCode};

@@ -3,7 +3,7 @@
 use std::io::Write;
 
 use clap::Parser;
-use deploylink::cli::Cli;
+use deploylink::command::cli::Cli;
 use deploylink::ExitCode;
 
 fn main() {

@@ -1,11 +1,11 @@
 //! `deploylink init` writes a starter `.deploylink.yml` that loads as written, with the
 //! organization file that `tracker connect` writes.
 
+use deploylink::config::init::{starter_project_file, InitOptions, SchemaLine};
 use deploylink::config::{
     parse_project, parse_trackers, resolve, upsert_tracker, Action, NewTracker, Requirement,
     SecretRef, Source, TrackerKind, TrustMode,
 };
-use deploylink::init::{starter_project_file, InitOptions, SchemaLine};
 
 /// The organization file as `tracker connect` would write it from scratch.
 fn trackers_file(name: &str) -> String {

@@ -2,8 +2,9 @@
 
 mod support;
 
-use deploylink::range::{self, Base, BaseSource, GitError, ParentMode, Resolved, WalkOptions};
-use deploylink::repo::Repo;
+use deploylink::git::repo::Repo;
+use deploylink::git::GitError;
+use deploylink::range::{self, Base, BaseSource, ParentMode, Resolved, WalkOptions};
 use git2::Oid;
 use support::TestRepo;
 

@@ -217,7 +217,7 @@ fn retry_removes_the_temporary_files_of_killed_writers() {
     std::fs::create_dir_all(&f.spool).unwrap();
     let abandoned = f.spool.join(".abc.json.4242.tmp");
     std::fs::write(&abandoned, "{\"version\":").unwrap();
-    let long_ago = std::time::SystemTime::now() - deploylink::spool::ABANDONED_AFTER * 2;
+    let long_ago = std::time::SystemTime::now() - deploylink::deliver::spool::ABANDONED_AFTER * 2;
     std::fs::File::options()
         .write(true)
         .open(&abandoned)

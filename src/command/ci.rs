@@ -6,12 +6,13 @@ use std::io::Write;
 
 use super::link::{deliver_deploys, Delivering};
 use super::{full_refname, prepare_inputs, DeployInputs};
-use crate::cli::{CiArgs, GlobalArgs};
+use crate::command::cli::{CiArgs, GlobalArgs};
 use crate::config::{Config, Tracker, TrustMode};
 use crate::error::{Error, Result};
+use crate::git::repo::Repo;
+use crate::git::GitError;
 use crate::plan::{BaseRule, Deploy, RunInfo};
-use crate::range::{Base, BaseSource, GitError};
-use crate::repo::Repo;
+use crate::range::{Base, BaseSource};
 
 /// `git fetch --deepen` steps: CI checkouts hold 1 to 50 commits; after these the history
 /// is as deep as a deploy's range reasonably is, and the run fails with the fix instead.

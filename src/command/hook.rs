@@ -8,14 +8,14 @@ use git2::Oid;
 
 use super::link::{deliver_deploys, Delivering};
 use super::{load_config, DeployInputs, PROJECT_FILE};
-use crate::cli::{GlobalArgs, HookCommand, OnError, PostReceiveArgs};
+use crate::command::cli::{GlobalArgs, HookCommand, OnError, PostReceiveArgs};
 use crate::config::{self, Config, Project, Requirement, Source, Tracker, TrustMode};
 use crate::error::{Error, Result};
+use crate::git::push::{self, PushedRef, ReceivedRef};
+use crate::git::repo::Repo;
 use crate::plan::{BaseRule, Deploy, DeployState, RunInfo};
 use crate::policy;
-use crate::push::{self, PushedRef, ReceivedRef};
 use crate::range::{self, Base, BaseSource, Resolved, WalkOptions};
-use crate::repo::Repo;
 
 pub fn run(global: &GlobalArgs, command: HookCommand, out: &mut dyn Write) -> Result<()> {
     match command {
@@ -75,7 +75,7 @@ fn post_receive(global: &GlobalArgs, args: &PostReceiveArgs, out: &mut dyn Write
         .spool
         .clone()
         .unwrap_or_else(|| repo.git_dir().join("deploylink/spool"));
-    let spool = match crate::spool::Spool::open(&spool_dir) {
+    let spool = match crate::deliver::spool::Spool::open(&spool_dir) {
         Ok(spool) => Some(spool),
         Err(error) => {
             log::error!("{error}; delivering without a spool");

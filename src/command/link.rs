@@ -2,16 +2,16 @@
 
 use std::io::Write;
 
-use crate::cli::{DeliveryArgs, GlobalArgs, LinkArgs, OnError};
+use crate::command::cli::{DeliveryArgs, GlobalArgs, LinkArgs, OnError};
 use crate::config::{Action, Tracker};
+use crate::deliver::spool::Spool;
 use crate::deliver::{
     self, Delivery, DeliveryOutcome, IssueResult, Jira, Recorder, Session, SessionError, Sink,
 };
 use crate::error::{Error, Result};
+use crate::git::repo::Repo;
 use crate::plan::{Deploy, DeployState, RangeStatus, RunInfo};
-use crate::repo::Repo;
 use crate::report::Run;
-use crate::spool::Spool;
 
 pub fn link(global: &GlobalArgs, args: &LinkArgs, out: &mut dyn Write) -> Result<()> {
     let repo = Repo::open(global.repo.as_deref())?;

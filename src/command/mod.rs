@@ -7,19 +7,23 @@ use std::path::Path;
 use clap::CommandFactory;
 use git2::Oid;
 
-use crate::cli::{Cli, Command, ConfigCommand, InitArgs, KeysArgs, PlanArgs};
+use crate::command::cli::{Cli, Command, ConfigCommand, InitArgs, KeysArgs, PlanArgs};
 use crate::config::{self, Config, ConfigError, Source, TrustMode};
 use crate::deliver::{Recorder, Sink};
 use crate::error::{Error, Result};
+use crate::git::repo::Repo;
+use crate::git::GitError;
 use crate::issues::{CommitFacts, IssueCommits, KeyIndex};
 use crate::keys::{KeyRules, KeyRulesError, KeyRulesSpec};
 use crate::plan::{self, BaseRule, Deploy, DeployTarget, RunInfo};
-use crate::range::{self, Base, GitError, ParentMode, Resolved, WalkOptions};
-use crate::repo::Repo;
+use crate::range::{self, Base, ParentMode, Resolved, WalkOptions};
 use crate::report::{self, Format, Run};
 
 mod ci;
+pub mod cli;
+pub mod demo;
 mod hook;
+pub mod install;
 mod link;
 mod retry;
 mod tracker;
@@ -53,7 +57,9 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<()> {
         Command::Hook(command) => hook::run(global, command, out),
         Command::Ci(args) => ci::ci(global, &args, out),
         Command::Retry(args) => retry::retry(global, &args, out),
-        Command::InstallHook(args) => crate::install::install(global.repo.as_deref(), &args, out),
+        Command::InstallHook(args) => {
+            crate::command::install::install(global.repo.as_deref(), &args, out)
+        }
         #[cfg(feature = "sandbox")]
         Command::Sandbox(args) => sandbox(&args, out),
         Command::Config(ConfigCommand::Check { rev }) => config_check(global, rev.as_deref(), out),
@@ -65,7 +71,7 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<()> {
             clap_complete::generate(shell, &mut Cli::command(), "deploylink", out);
             Ok(())
         }
-        Command::Demo(args) => crate::demo::run(args.keep, args.serve, global.format, out),
+        Command::Demo(args) => crate::command::demo::run(args.keep, args.serve, global.format, out),
     }
 }
 
@@ -128,7 +134,11 @@ impl Drop for Progress {
     }
 }
 
-fn keys(global: &crate::cli::GlobalArgs, args: &KeysArgs, out: &mut dyn Write) -> Result<()> {
+fn keys(
+    global: &crate::command::cli::GlobalArgs,
+    args: &KeysArgs,
+    out: &mut dyn Write,
+) -> Result<()> {
     let flag_rules = (!args.projects.is_empty() || args.case_insensitive).then(|| KeyRulesSpec {
         projects: args.projects.clone(),
         case_insensitive: args.case_insensitive,
@@ -271,7 +281,11 @@ pub fn full_refname(repo: &Repo, rev: &str) -> Option<String> {
 
 /// The project file: `--config FILE`, else `.deploylink.yml` in commit `at` (read through
 /// git, so it works in a bare repository).
-fn project_source(global: &crate::cli::GlobalArgs, repo: &Repo, at: Oid) -> Result<Option<Source>> {
+fn project_source(
+    global: &crate::command::cli::GlobalArgs,
+    repo: &Repo,
+    at: Oid,
+) -> Result<Option<Source>> {
     match &global.config {
         Some(path) => Ok(Some(read_source(path)?)),
         None => Ok(repo.read_file_at(at, PROJECT_FILE)?.map(|text| Source {
@@ -283,7 +297,7 @@ fn project_source(global: &crate::cli::GlobalArgs, repo: &Repo, at: Oid) -> Resu
 
 /// The project file and the trackers file, joined: what `plan` needs.
 pub fn load_config(
-    global: &crate::cli::GlobalArgs,
+    global: &crate::command::cli::GlobalArgs,
     repo: &Repo,
     at: Oid,
     mode: TrustMode,
@@ -298,7 +312,7 @@ pub fn load_config(
 
 /// The organization file, found in SPEC 3.1's order.
 pub(crate) fn load_trackers(
-    global: &crate::cli::GlobalArgs,
+    global: &crate::command::cli::GlobalArgs,
     git_dir: Option<&Path>,
     mode: TrustMode,
 ) -> Result<Option<config::TrackersFile>> {
@@ -371,7 +385,7 @@ impl DeployInputs {
 /// Plans the deploys of a `plan` or `link` command line: the configuration they were
 /// planned with, and each deploy with its deliveries.
 pub fn prepare(
-    global: &crate::cli::GlobalArgs,
+    global: &crate::command::cli::GlobalArgs,
     repo: &Repo,
     args: &PlanArgs,
     run: RunInfo,
@@ -382,7 +396,7 @@ pub fn prepare(
 
 /// Plans the deploys `inputs` describe, with the project file of the deployed commit.
 pub fn prepare_inputs(
-    global: &crate::cli::GlobalArgs,
+    global: &crate::command::cli::GlobalArgs,
     repo: &Repo,
     inputs: &DeployInputs,
 ) -> Result<(Config, Vec<Deploy>)> {
@@ -393,7 +407,7 @@ pub fn prepare_inputs(
         .clone()
         .or_else(|| config.repo_url().map(str::to_owned))
         .or_else(|| origin_web_url(repo));
-    let targets = crate::deploy::targets(
+    let targets = crate::plan::deploy::targets(
         &config,
         &inputs.projects,
         inputs.environment.as_deref(),
@@ -444,11 +458,11 @@ pub fn prepare_inputs(
 /// `https://host/path`; other forms are not guessed.
 fn origin_web_url(repo: &Repo) -> Option<String> {
     let remote = repo.git().find_remote("origin").ok()?;
-    crate::deploy::web_url(remote.url().ok()?)
+    crate::plan::deploy::web_url(remote.url().ok()?)
 }
 
 fn config_check(
-    global: &crate::cli::GlobalArgs,
+    global: &crate::command::cli::GlobalArgs,
     rev: Option<&str>,
     out: &mut dyn Write,
 ) -> Result<()> {
@@ -496,8 +510,12 @@ fn config_check(
 
 /// `deploylink init`: a starter `.deploylink.yml` at the repository root (or here, outside
 /// one), checked by the same loader as every other file before it is written.
-fn init(global: &crate::cli::GlobalArgs, args: &InitArgs, out: &mut dyn Write) -> Result<()> {
-    use crate::init::{starter_project_file, InitOptions, SchemaLine};
+fn init(
+    global: &crate::command::cli::GlobalArgs,
+    args: &InitArgs,
+    out: &mut dyn Write,
+) -> Result<()> {
+    use crate::config::init::{starter_project_file, InitOptions, SchemaLine};
     const SCHEMA_FILE: &str = ".deploylink.schema.json";
     let dir = Repo::open(global.repo.as_deref())
         .ok()
@@ -558,7 +576,7 @@ fn init(global: &crate::cli::GlobalArgs, args: &InitArgs, out: &mut dyn Write) -
 
 /// `deploylink sandbox`: serves until killed.
 #[cfg(feature = "sandbox")]
-fn sandbox(args: &crate::cli::SandboxArgs, out: &mut dyn Write) -> Result<()> {
+fn sandbox(args: &crate::command::cli::SandboxArgs, out: &mut dyn Write) -> Result<()> {
     use crate::sandbox::{IssuePolicy, Options, Sandbox};
     let options = Options {
         bind: std::net::SocketAddr::from(([127, 0, 0, 1], args.port)),

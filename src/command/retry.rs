@@ -7,13 +7,13 @@ use std::path::PathBuf;
 use serde_json::json;
 
 use super::link::{open_sessions, settle};
-use crate::cli::{GlobalArgs, RetryArgs};
+use crate::command::cli::{GlobalArgs, RetryArgs};
 use crate::config::{Tracker, TrustMode};
+use crate::deliver::spool::{claim, Spool, Spooled};
 use crate::deliver::{self, Delivery, IssueResult, Jira, Sink};
 use crate::error::{Error, Result};
-use crate::repo::Repo;
+use crate::git::repo::Repo;
 use crate::report::Format;
-use crate::spool::{claim, Spool, Spooled};
 
 pub fn retry(global: &GlobalArgs, args: &RetryArgs, out: &mut dyn Write) -> Result<()> {
     let repo = Repo::open(global.repo.as_deref()).ok();

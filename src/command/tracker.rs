@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use serde_json::json;
 
-use crate::cli::{ConnectArgs, GlobalArgs, TrackerCommand};
+use crate::command::cli::{ConnectArgs, GlobalArgs, TrackerCommand};
 use crate::config::edit::{self, NewTracker};
 use crate::config::{self, SecretRef, Source, Tracker, TrustMode};
 use crate::deliver::Session;
@@ -241,7 +241,7 @@ fn disconnect(global: &GlobalArgs, name: &str, out: &mut dyn Write) -> Result<()
 /// The projects of the repository around the current directory (its work tree's
 /// `.deploylink.yml`, else HEAD's) that name `tracker`; empty outside a repository.
 fn projects_using(global: &GlobalArgs, tracker: &str) -> Vec<String> {
-    let Ok(repo) = crate::repo::Repo::open(global.repo.as_deref()) else {
+    let Ok(repo) = crate::git::repo::Repo::open(global.repo.as_deref()) else {
         return Vec::new();
     };
     let from_tree = repo

@@ -22,6 +22,7 @@ pub mod edit;
 mod effective;
 mod environment;
 mod error;
+pub mod init;
 mod load;
 mod locate;
 mod names;

@@ -16,6 +16,7 @@ mod attempt;
 mod pool;
 pub mod retry;
 mod session;
+pub mod spool;
 
 pub use pool::{Jira, OnDone, Options};
 pub use session::{Session, SessionError};

@@ -7,15 +7,15 @@ use serde::Serialize;
 use crate::config::{Environment, EnvironmentType, Project};
 use crate::error::Result;
 
+pub mod deploy;
 mod requests;
 use crate::deliver::Delivery;
+use crate::git::repo::Repo;
+use crate::git::GitError;
 use crate::issues::{self, CommitFacts, IssueCommits, KeyIndex};
 use crate::jira::remote_link;
 use crate::keys::IssueKey;
-use crate::range::{
-    self, Base, BaseSource, CommitRange, GitError, Resolved, WalkOptions, WalkedCommit,
-};
-use crate::repo::Repo;
+use crate::range::{self, Base, BaseSource, CommitRange, Resolved, WalkOptions, WalkedCommit};
 pub use requests::remote_link_url;
 
 /// The state a deploy reports (Jira Software's deployment states; `--state`).

@@ -19,8 +19,8 @@ use std::collections::{BinaryHeap, HashMap};
 
 use git2::Oid;
 
-use super::GitError;
-use crate::repo::Repo;
+use crate::git::repo::Repo;
+use crate::git::GitError;
 
 /// git's SLOP: how many extra all-excluded rounds to run before trusting commit dates.
 const SLOP: u32 = 5;

@@ -11,9 +11,9 @@ use std::path::{Path, PathBuf};
 
 use git2::{ObjectType, Oid, Repository};
 
-use crate::commit::{parse_commit, CommitRef};
-use crate::pack::{Inflater, Packs};
-use crate::range::GitError;
+use crate::git::commit::{parse_commit, CommitRef};
+use crate::git::pack::{Inflater, Packs};
+use crate::git::GitError;
 
 /// An opened repository.
 pub struct Repo {

@@ -13,9 +13,9 @@ use git2::{FileMode, Oid, Repository, Signature, Time};
 use crate::config::{self, Source, TrustMode};
 use crate::deliver::Sink;
 use crate::error::{Error, Result};
+use crate::git::repo::Repo;
 use crate::plan::{self, BaseRule, DeployTarget, RunInfo};
 use crate::range::WalkOptions;
-use crate::repo::Repo;
 use crate::report::Format;
 
 const PROJECT_FILE: &str = r#"# The project file, versioned with the code (SPEC 3.2).
@@ -303,7 +303,9 @@ fn plan_release(repo: &Repo, trackers: config::TrackersFile) -> Result<Vec<crate
     let config = config::resolve(project, Some(trackers), TrustMode::Client)?;
     let refname = Some("refs/tags/v1.1.0".to_owned());
     let mut deploys = Vec::new();
-    for (project, environment) in crate::deploy::targets(&config, &[], None, refname.as_deref())? {
+    for (project, environment) in
+        crate::plan::deploy::targets(&config, &[], None, refname.as_deref())?
+    {
         let target = DeployTarget {
             repo_name: "shop",
             repo_url: config.repo_url(),

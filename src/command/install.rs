@@ -5,16 +5,16 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use crate::cli::{HookKind, InstallHookArgs};
+use crate::command::cli::{HookKind, InstallHookArgs};
 use crate::error::{Error, Result};
-use crate::repo::Repo;
+use crate::git::repo::Repo;
 
 /// Every shim carries this line, so deploylink recognises its own hooks.
 pub const MARKER: &str = "# installed by deploylink install-hook";
 
-const POST_RECEIVE: &str = include_str!("../hooks/post-receive");
-const PRE_PUSH: &str = include_str!("../hooks/pre-push");
-const COMMIT_MSG: &str = include_str!("../hooks/commit-msg");
+const POST_RECEIVE: &str = include_str!("../../hooks/post-receive");
+const PRE_PUSH: &str = include_str!("../../hooks/pre-push");
+const COMMIT_MSG: &str = include_str!("../../hooks/commit-msg");
 
 fn shim(kind: HookKind) -> &'static str {
     match kind {
