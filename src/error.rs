@@ -21,6 +21,8 @@ pub enum ExitCode {
     DeliveryFailed = 4,
     /// A git error: missing object or ref, shallow history that cannot be deepened.
     Git = 5,
+    /// A bug in deploylink: a state its own code should never reach.
+    Internal = 6,
 }
 
 impl ExitCode {
@@ -52,11 +54,18 @@ pub enum Error {
     )]
     DeliveryFailed { failed: usize },
     /// A commit message or a push breaks the project's `validate:` policy.
-    #[error("{message}")]
-    Policy { message: String },
+    #[error("{}", .0.message())]
+    Policy(crate::report::Violations),
     /// A live check of a tracker failed: its credentials (exit 3) or the connection (exit 4).
     #[error("{message}")]
     TrackerCheck { message: String, credentials: bool },
+    /// A bug: a state deploylink's own code should never reach.
+    #[error("internal error: {message} (a bug in deploylink; please report it)")]
+    Internal { message: String },
+    /// Stdout was closed by its reader (`deploylink keys | head -1`): nothing more to say, and
+    /// not a failure.
+    #[error("stdout was closed")]
+    StdoutClosed,
     #[error("cannot {action}: {source}")]
     Io {
         action: String,
@@ -72,6 +81,12 @@ impl Error {
         }
     }
 
+    pub fn internal(message: impl Into<String>) -> Self {
+        Error::Internal {
+            message: message.into(),
+        }
+    }
+
     pub fn io(action: impl Into<String>, source: std::io::Error) -> Self {
         Error::Io {
             action: action.into(),
@@ -82,6 +97,7 @@ impl Error {
     pub fn exit_code(&self) -> ExitCode {
         match self {
             Error::Config(_) => ExitCode::Config,
+            Error::Git(GitError::Internal) => ExitCode::Internal,
             Error::Git(_) => ExitCode::Git,
             Error::Usage { .. } => ExitCode::Usage,
             Error::Edit(
@@ -96,15 +112,53 @@ impl Error {
             // Unreadable credentials or CA file: the configuration names them.
             Error::Session(_) => ExitCode::Config,
             Error::DeliveryFailed { .. } => ExitCode::DeliveryFailed,
-            Error::Policy { .. } => ExitCode::PolicyViolation,
+            Error::Policy(_) => ExitCode::PolicyViolation,
             Error::TrackerCheck {
                 credentials: true, ..
             } => ExitCode::Config,
             Error::TrackerCheck { .. } => ExitCode::DeliveryFailed,
             // Reading stdin or writing a temporary file failed: the environment, not the input.
             Error::Io { .. } => ExitCode::Usage,
+            Error::Internal { .. } => ExitCode::Internal,
+            Error::StdoutClosed => ExitCode::Success,
         }
     }
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn internal_errors_have_their_own_exit_code() {
+        let codes = [
+            ExitCode::Success,
+            ExitCode::PolicyViolation,
+            ExitCode::Usage,
+            ExitCode::Config,
+            ExitCode::DeliveryFailed,
+            ExitCode::Git,
+            ExitCode::Internal,
+        ];
+        assert_eq!(codes.map(ExitCode::code), [0, 1, 2, 3, 4, 5, 6]);
+        assert_eq!(
+            Error::internal("an unlimited walk reported a size limit").exit_code(),
+            ExitCode::Internal
+        );
+        assert_eq!(
+            Error::Git(GitError::Internal).exit_code(),
+            ExitCode::Internal
+        );
+        assert_eq!(
+            Error::internal("x").to_string(),
+            "internal error: x (a bug in deploylink; please report it)"
+        );
+    }
+
+    #[test]
+    fn a_closed_stdout_is_not_a_failure() {
+        assert_eq!(Error::StdoutClosed.exit_code(), ExitCode::Success);
+    }
+}

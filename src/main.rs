@@ -4,14 +4,22 @@ use std::io::Write;
 
 use clap::Parser;
 use deploylink::command::cli::Cli;
+use deploylink::error::Error;
 use deploylink::ExitCode;
 
 fn main() {
     let cli = Cli::parse();
     init_logging(cli.global.verbose, cli.global.quiet);
     let mut out = anstream::stdout().lock();
-    let code = match deploylink::command::run(cli, &mut out) {
+    // A panic is a bug: the panic hook has printed where; it exits with the internal code.
+    let ran = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        deploylink::command::run(cli, &mut out)
+    }));
+    let result = ran.unwrap_or_else(|_| Err(Error::internal("deploylink panicked")));
+    let code = match result {
         Ok(()) => ExitCode::Success,
+        // The reader has gone (`deploylink keys | head -1`): stop quietly.
+        Err(Error::StdoutClosed) => ExitCode::Success,
         Err(error) => {
             let _ = out.flush();
             let mut err = anstream::stderr().lock();
@@ -24,6 +32,7 @@ fn main() {
             error.exit_code()
         }
     };
+    // A flush into a closed pipe fails; there is nobody left to tell.
     let _ = out.flush();
     std::process::exit(code.code());
 }

@@ -16,12 +16,13 @@ use crate::git::repo::Repo;
 use crate::plan::{BaseRule, Deploy, DeployState, RunInfo};
 use crate::policy;
 use crate::range::{self, Base, BaseSource, Resolved, WalkOptions};
+use crate::report::{Format, Offender, Violation, Violations};
 
 pub fn run(global: &GlobalArgs, command: HookCommand, out: &mut dyn Write) -> Result<()> {
     match command {
         HookCommand::PostReceive(args) => post_receive(global, &args, out),
-        HookCommand::PrePush { remote, url } => pre_push(global, &remote, &url),
-        HookCommand::CommitMsg { file } => commit_msg(global, &file),
+        HookCommand::PrePush { remote, url } => pre_push(global, &remote, &url, out),
+        HookCommand::CommitMsg { file } => commit_msg(global, &file, out),
     }
 }
 
@@ -174,7 +175,7 @@ fn refs_before_push(repo: &Repo, pushed: &ReceivedRef, push: &[ReceivedRef]) -> 
 /// SPEC 4: per pushed ref, `local` minus `remote` (a new remote ref: minus every
 /// `refs/remotes/REMOTE/*`), checked against the `validate:` policy of the project file in
 /// the pushed commit. Nothing is written to Jira.
-fn pre_push(global: &GlobalArgs, remote: &str, _url: &str) -> Result<()> {
+fn pre_push(global: &GlobalArgs, remote: &str, _url: &str, out: &mut dyn Write) -> Result<()> {
     let input = read_stdin()?;
     let repo = Repo::open(global.repo.as_deref())?;
     let (refs, bad) = push::parse_pushed(&input);
@@ -195,12 +196,20 @@ fn pre_push(global: &GlobalArgs, remote: &str, _url: &str) -> Result<()> {
             problems.push(problem);
         }
     }
-    if problems.is_empty() {
+    refuse(global, problems, out)
+}
+
+/// No violation: done. Otherwise exit 1, the violations on stderr; with `--format json` their
+/// document on stdout too.
+fn refuse(global: &GlobalArgs, violations: Vec<Violation>, out: &mut dyn Write) -> Result<()> {
+    if violations.is_empty() {
         return Ok(());
     }
-    Err(Error::Policy {
-        message: problems.join("\n"),
-    })
+    let violations = Violations { violations };
+    if global.format == Format::Json {
+        super::write_report(out, global.format, &violations)?;
+    }
+    Err(Error::Policy(violations))
 }
 
 /// What the remote has already: its old tip when this clone has it, and every
@@ -229,13 +238,13 @@ struct Pushed {
     message: String,
 }
 
-/// The policy's verdict on one pushed ref, as a paragraph for the person pushing.
+/// The policy's verdict on one pushed ref.
 fn check_range(
     repo: &Repo,
     pushed: &PushedRef,
     base: Base,
     projects: &[&Project],
-) -> Result<Option<String>> {
+) -> Result<Option<Violation>> {
     let digest = |id: Oid, message: &[u8]| Pushed {
         id,
         message: String::from_utf8_lossy(message).into_owned(),
@@ -267,42 +276,37 @@ fn check_range(
         .iter()
         .any(|p| p.validate().require() == Requirement::OnePerPush);
     let examples = policy::example_keys(projects);
-    let target = &pushed.remote_ref;
+    let target = pushed.remote_ref.clone();
     if !missing.is_empty() {
-        let mut text = format!(
-            "{} pushed to {target} {} no Jira issue ({PROJECT_FILE} requires one in every commit):\n",
-            plural(missing.len(), "commit", "commits"),
-            if missing.len() == 1 { "names" } else { "name" },
-        );
-        for commit in &missing {
-            let subject = commit.message.lines().next().unwrap_or("");
-            text.push_str(&format!("  {}  {subject}\n", &commit.id.to_string()[..7]));
-        }
-        text.push_str(&format!(
-            "  each needs {examples}\n  hint: reword them with `git rebase -i {}` (mark each `reword`), \
-             or the last one with `git commit --amend`, then push again",
-            fix_base(&range.base, missing[missing.len() - 1].id)
-        ));
-        return Ok(Some(text));
+        let rebase_from = fix_base(&range.base, missing[missing.len() - 1].id);
+        let commits = missing
+            .iter()
+            .map(|c| Offender {
+                id: c.id.to_string(),
+                subject: c.message.lines().next().unwrap_or("").to_owned(),
+            })
+            .collect();
+        return Ok(Some(Violation::CommitsWithoutKey {
+            target,
+            commits,
+            needs: examples,
+            rebase_from,
+        }));
     }
     let unknown = unknown_keys(projects, &commits, |c| c.message.as_bytes());
     if !unknown.is_empty() {
-        return Ok(Some(format!(
-            "{} pushed to {target} {} not exist in Jira (or the tracker's account cannot see {}): {}\n  \
-             hint: correct the key with `git rebase -i {}` (mark the commits `reword`), then push again",
-            plural(unknown.len(), "issue key", "issue keys"),
-            if unknown.len() == 1 { "does" } else { "do" },
-            if unknown.len() == 1 { "it" } else { "them" },
-            unknown.join(", "),
-            fix_base(&range.base, commits[0].id)
-        )));
+        return Ok(Some(Violation::UnknownKeys {
+            target,
+            keys: unknown,
+            rebase_from: fix_base(&range.base, commits[0].id),
+        }));
     }
     if one_per_push && !commits.is_empty() && !any_key {
-        return Ok(Some(format!(
-            "none of the {} commits pushed to {target} names a Jira issue ({PROJECT_FILE} requires one per push)\n  \
-             each push needs {examples} in at least one commit\n  hint: `git commit --amend` to add it to the last commit, then push again",
-            commits.len()
-        )));
+        return Ok(Some(Violation::PushWithoutKey {
+            target,
+            commits: commits.len(),
+            needs: examples,
+        }));
     }
     Ok(None)
 }
@@ -375,10 +379,6 @@ fn fix_base(base: &Base, oldest: Oid) -> String {
     }
 }
 
-fn plural(n: usize, one: &str, many: &str) -> String {
-    format!("{n} {}", if n == 1 { one } else { many })
-}
-
 /// The projects a commit belongs to: those whose `paths:` it touches, or all without paths.
 fn applicable<'p>(repo: &Repo, projects: &[&'p Project], id: Oid) -> Result<Vec<&'p Project>> {
     if projects.iter().all(|p| !p.has_paths()) {
@@ -434,7 +434,7 @@ fn head_file(repo: &Repo) -> Option<Source> {
 
 /// One message, as `git commit` is about to record it. Only `every-commit` applies here:
 /// whether a push names an issue is for `pre-push` to judge.
-fn commit_msg(global: &GlobalArgs, file: &Path) -> Result<()> {
+fn commit_msg(global: &GlobalArgs, file: &Path, out: &mut dyn Write) -> Result<()> {
     let raw = std::fs::read(file)
         .map_err(|e| Error::io(format!("read the commit message {}", file.display()), e))?;
     let repo = Repo::open(global.repo.as_deref())?;
@@ -454,34 +454,26 @@ fn commit_msg(global: &GlobalArgs, file: &Path) -> Result<()> {
     if projects.is_empty() || policy::is_exempt(&projects, &message) {
         return Ok(());
     }
-    let subject = message.lines().next().unwrap_or("");
-    if !policy::keys_in(&projects, message.as_bytes()).is_empty() {
+    let subject = message.lines().next().unwrap_or("").to_owned();
+    let file = file.to_path_buf();
+    let violation = if policy::keys_in(&projects, message.as_bytes()).is_empty() {
+        Violation::MessageWithoutKey {
+            subject,
+            needs: policy::example_keys(&projects),
+            file,
+        }
+    } else {
         let unknown = unknown_keys(&projects, &[message.as_str()], |m| m.as_bytes());
         if unknown.is_empty() {
             return Ok(());
         }
-        return Err(Error::Policy {
-            message: format!(
-                "{} in the commit message {} not exist in Jira (or the tracker's account cannot see {}):\n  {subject}\n  \
-                 hint: your message is kept in {}; commit again with the key corrected (`git commit -e -F {}`)",
-                unknown.join(", "),
-                if unknown.len() == 1 { "does" } else { "do" },
-                if unknown.len() == 1 { "it" } else { "them" },
-                file.display(),
-                file.display()
-            ),
-        });
-    }
-    Err(Error::Policy {
-        message: format!(
-            "the commit message names no Jira issue ({PROJECT_FILE} requires one in every commit):\n  {subject}\n  \
-             it needs {}\n  hint: your message is kept in {}; commit again with the key added \
-             (`git commit -e -F {}`), or `git commit --no-verify` to skip this check once",
-            policy::example_keys(&projects),
-            file.display(),
-            file.display()
-        ),
-    })
+        Violation::MessageUnknownKeys {
+            subject,
+            keys: unknown,
+            file,
+        }
+    };
+    refuse(global, vec![violation], out)
 }
 
 /// git's `core.commentChar` (default `#`; `auto` is treated as `#`).

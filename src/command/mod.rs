@@ -17,7 +17,7 @@ use crate::issues::{CommitFacts, IssueCommits, KeyIndex};
 use crate::keys::{KeyRules, KeyRulesError, KeyRulesSpec};
 use crate::plan::{self, BaseRule, Deploy, DeployTarget, RunInfo};
 use crate::range::{self, Base, ParentMode, Resolved, WalkOptions};
-use crate::report::{self, Format, Run};
+use crate::report::{self, Format, Keys, Report, Run};
 
 mod ci;
 pub mod cli;
@@ -68,23 +68,31 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<()> {
             write(out, &format!("{text}\n"))
         }
         Command::Completions { shell } => {
-            clap_complete::generate(shell, &mut Cli::command(), "deploylink", out);
-            Ok(())
+            // Into memory first: the generator panics on a write error (a closed pipe).
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "deploylink", &mut script);
+            write(out, &String::from_utf8_lossy(&script))
         }
         Command::Demo(args) => crate::command::demo::run(args.keep, args.serve, global.format, out),
     }
 }
 
+/// Writes `text` to stdout; a reader that has gone away (a closed pipe) is `StdoutClosed`,
+/// which ends the run quietly.
 pub fn write(out: &mut dyn Write, text: &str) -> Result<()> {
-    out.write_all(text.as_bytes())
-        .map_err(|e| Error::io("write to stdout", e))
+    out.write_all(text.as_bytes()).map_err(|e| match e.kind() {
+        std::io::ErrorKind::BrokenPipe => Error::StdoutClosed,
+        _ => Error::io("write to stdout", e),
+    })
+}
+
+/// Writes a command's report in the `--format` asked for.
+pub fn write_report(out: &mut dyn Write, format: Format, report: &impl Report) -> Result<()> {
+    write(out, &report::render(report, format))
 }
 
 pub fn write_run(out: &mut dyn Write, format: Format, run: &Run<'_>) -> Result<()> {
-    match format {
-        Format::Human => write(out, &report::run_human(run)),
-        Format::Json => write(out, &format!("{:#}\n", report::run_json(run))),
-    }
+    write_report(out, format, run)
 }
 
 /// A progress bar on stderr for walks of more than ~1,000 commits, on a terminal only;
@@ -188,9 +196,7 @@ fn keys(
     let started = std::time::Instant::now();
     let Resolved::Range(range) = range::resolve(&repo, to, base, options, &mut report, &facts)?
     else {
-        return Err(Error::usage(
-            "internal: an unlimited walk reported a size limit",
-        ));
+        return Err(Error::internal("an unlimited walk reported a size limit"));
     };
     let branch_keys: Vec<_> = refname
         .as_deref()
@@ -218,10 +224,14 @@ fn write_keys(
     issues: &[IssueCommits],
     commits: usize,
 ) -> Result<()> {
-    match format {
-        Format::Human => write(out, &report::keys_human(issues)),
-        Format::Json => write(out, &format!("{:#}\n", report::keys_json(issues, commits))),
-    }
+    write_report(
+        out,
+        format,
+        &Keys {
+            commits,
+            keys: issues,
+        },
+    )
 }
 
 /// `keys` has no project or environment, so its base rules are: `--from`, else the previous

@@ -4,8 +4,6 @@
 use std::io::Write;
 use std::path::PathBuf;
 
-use serde_json::json;
-
 use super::link::{open_sessions, settle};
 use crate::command::cli::{GlobalArgs, RetryArgs};
 use crate::config::{Tracker, TrustMode};
@@ -13,7 +11,7 @@ use crate::deliver::spool::{claim, Spool, Spooled};
 use crate::deliver::{self, Delivery, IssueResult, Jira, Sink};
 use crate::error::{Error, Result};
 use crate::git::repo::Repo;
-use crate::report::Format;
+use crate::report::{Format, Retried, SpoolList, Waiting};
 
 pub fn retry(global: &GlobalArgs, args: &RetryArgs, out: &mut dyn Write) -> Result<()> {
     let repo = Repo::open(global.repo.as_deref()).ok();
@@ -39,7 +37,13 @@ pub fn retry(global: &GlobalArgs, args: &RetryArgs, out: &mut dyn Write) -> Resu
         }
     }
     if taken.is_empty() {
-        return super::write(out, &format!("nothing waits in {}\n", dir.display()));
+        let nothing = Retried {
+            delivered: 0,
+            waiting: 0,
+            spool: dir,
+            results: Vec::new(),
+        };
+        return super::write_report(out, global.format, &nothing);
     }
     // On a server the spool is the hook's: its trackers come from the server's file.
     let git_dir = repo.as_ref().map(Repo::git_dir);
@@ -70,34 +74,13 @@ pub fn retry(global: &GlobalArgs, args: &RetryArgs, out: &mut dyn Write) -> Resu
         .filter(|o| !o.undelivered() && !o.keys.iter().any(|k| k.result == IssueResult::Spooled))
         .count();
     let waiting = outcomes.len() - made;
-    let mut text = String::new();
-    for outcome in &outcomes {
-        for key in &outcome.keys {
-            text.push_str(&format!(
-                "  {:<12} {:<11} {:<12} {}\n",
-                key.key,
-                key.result.as_str(),
-                outcome.delivery.action.as_str(),
-                key.reason.as_deref().unwrap_or("")
-            ));
-        }
-    }
-    match global.format {
-        Format::Human => super::write(
-            out,
-            &format!(
-                "{text}retry: {made} delivered, {waiting} still waiting in {}\n",
-                dir.display()
-            ),
-        )?,
-        Format::Json => super::write(
-            out,
-            &format!(
-                "{:#}\n",
-                json!({"delivered": made, "waiting": waiting, "spool": dir, "results": outcomes.iter().flat_map(|o| o.keys.clone()).collect::<Vec<_>>()})
-            ),
-        )?,
-    }
+    let retried = Retried {
+        delivered: made,
+        waiting,
+        spool: dir,
+        results: outcomes.into_iter().flat_map(|o| o.keys).collect(),
+    };
+    super::write_report(out, global.format, &retried)?;
     if waiting > 0 {
         return Err(Error::DeliveryFailed { failed: waiting });
     }
@@ -125,39 +108,18 @@ fn list(format: Format, waiting: &[Spooled], out: &mut dyn Write) -> Result<()> 
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs())
         .unwrap_or(0);
-    match format {
-        Format::Human => {
-            let mut text = String::new();
-            for s in waiting {
-                let age = std::time::Duration::from_secs(now.saturating_sub(s.entry.spooled_at));
-                text.push_str(&format!(
-                    "{}  {} {} {}  age {}, {} attempt{}, last error: {}\n",
-                    s.path.file_name().and_then(|n| n.to_str()).unwrap_or(""),
-                    s.entry.delivery.tracker,
-                    s.entry.delivery.action.as_str(),
-                    s.entry.delivery.keys.join(","),
-                    humantime::format_duration(age),
-                    s.entry.attempts,
-                    if s.entry.attempts == 1 { "" } else { "s" },
-                    s.entry.last_error.as_deref().unwrap_or("none yet"),
-                ));
-            }
-            text.push_str(&format!("{} waiting\n", waiting.len()));
-            super::write(out, &text)
-        }
-        Format::Json => {
-            let items: Vec<_> = waiting
-                .iter()
-                .map(|s| {
-                    json!({
-                        "file": s.path, "tracker": s.entry.delivery.tracker,
-                        "action": s.entry.delivery.action, "keys": s.entry.delivery.keys,
-                        "spooled_at": s.entry.spooled_at, "age_seconds": now.saturating_sub(s.entry.spooled_at),
-                        "attempts": s.entry.attempts, "last_error": s.entry.last_error,
-                    })
-                })
-                .collect();
-            super::write(out, &format!("{:#}\n", json!({"waiting": items})))
-        }
-    }
+    let waiting = waiting
+        .iter()
+        .map(|s| Waiting {
+            file: s.path.clone(),
+            tracker: s.entry.delivery.tracker.clone(),
+            action: s.entry.delivery.action,
+            keys: s.entry.delivery.keys.clone(),
+            spooled_at: s.entry.spooled_at,
+            age_seconds: now.saturating_sub(s.entry.spooled_at),
+            attempts: s.entry.attempts,
+            last_error: s.entry.last_error.clone(),
+        })
+        .collect();
+    super::write_report(out, format, &SpoolList { waiting })
 }

@@ -5,8 +5,6 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use serde_json::json;
-
 use crate::command::cli::{ConnectArgs, GlobalArgs, TrackerCommand};
 use crate::config::edit::{self, NewTracker};
 use crate::config::{self, SecretRef, Source, Tracker, TrustMode};
@@ -14,7 +12,7 @@ use crate::deliver::Session;
 use crate::error::{Error, Result};
 use crate::jira::client::{Attempt, Body, Method, Request, RequestAuth};
 use crate::jira::response;
-use crate::report::Format;
+use crate::report::{Connected, Disconnected, TrackerCheck, TrackerList, TrackerRow};
 
 pub fn run(global: &GlobalArgs, command: TrackerCommand, out: &mut dyn Write) -> Result<()> {
     match command {
@@ -85,10 +83,7 @@ fn connect(global: &GlobalArgs, args: &ConnectArgs, out: &mut dyn Write) -> Resu
         text: text.clone().into_bytes(),
     })?;
     let tracker = parsed.tracker(&args.name).ok_or_else(|| {
-        Error::usage(format!(
-            "internal: tracker '{}' missing after the edit",
-            args.name
-        ))
+        Error::internal(format!("tracker '{}' missing after the edit", args.name))
     })?;
     let who = check(tracker)?;
     edit::write_atomically(&path, &text).map_err(|e| Error::io(format!("write {name}"), e))?;
@@ -96,23 +91,13 @@ fn connect(global: &GlobalArgs, args: &ConnectArgs, out: &mut dyn Write) -> Resu
         .as_deref()
         .and_then(|t| edit::tracker_names(t, &name).ok())
         .is_some_and(|names| names.contains(&args.name));
-    match global.format {
-        Format::Human => super::write(
-            out,
-            &format!(
-                "Jira is connected as {who}\n{} tracker '{}' in {name}\n",
-                if replaced { "updated" } else { "added" },
-                args.name
-            ),
-        ),
-        Format::Json => super::write(
-            out,
-            &format!(
-                "{:#}\n",
-                json!({"tracker": args.name, "connected_as": who, "file": name, "replaced": replaced})
-            ),
-        ),
-    }
+    let connected = Connected {
+        tracker: args.name.clone(),
+        connected_as: who,
+        file: name,
+        replaced,
+    };
+    super::write_report(out, global.format, &connected)
 }
 
 fn list(global: &GlobalArgs, check_now: bool, out: &mut dyn Write) -> Result<()> {
@@ -122,10 +107,10 @@ fn list(global: &GlobalArgs, check_now: bool, out: &mut dyn Write) -> Result<()>
             "no organization file at {}: no tracker is connected; `deploylink tracker connect` adds one",
             path.display()
         );
-        return match global.format {
-            Format::Human => Ok(()),
-            Format::Json => super::write(out, "{\"trackers\": []}\n"),
+        let none = TrackerList {
+            trackers: Vec::new(),
         };
+        return super::write_report(out, global.format, &none);
     };
     let name = path.display().to_string();
     let file = config::parse_trackers(&Source {
@@ -141,57 +126,26 @@ fn list(global: &GlobalArgs, check_now: bool, out: &mut dyn Write) -> Result<()>
             .position(|n| *n == t.name)
             .unwrap_or(usize::MAX)
     });
-    let mut rows = Vec::new();
-    let mut failures = 0;
-    for tracker in trackers {
-        let status = check_now.then(|| check(tracker));
-        if matches!(status, Some(Err(_))) {
-            failures += 1;
-        }
-        rows.push((tracker, status));
-    }
-    match global.format {
-        Format::Human => {
-            let mut text = String::new();
-            for (tracker, status) in &rows {
-                text.push_str(&format!(
-                    "{:<12} {:<17} {}  {}\n",
-                    tracker.name,
-                    tracker.kind.as_str(),
-                    tracker.url,
-                    credentials_used(tracker)
-                ));
-                match status {
-                    Some(Ok(who)) => text.push_str(&format!("{:<12} ok: connected as {who}\n", "")),
-                    Some(Err(e)) => text.push_str(&format!("{:<12} FAILED: {e}\n", "")),
-                    None => {}
-                }
-            }
-            super::write(out, &text)?;
-        }
-        Format::Json => {
-            let trackers: Vec<_> = rows
-                .iter()
-                .map(|(t, status)| {
-                    let mut row = json!({
-                        "name": t.name, "kind": t.kind.as_str(), "url": t.url,
-                        "credentials": credentials_used(t),
-                    });
-                    if let Some(status) = status {
-                        row["check"] = match status {
-                            Ok(who) => json!({"ok": true, "connected_as": who}),
-                            Err(e) => json!({"ok": false, "error": e.to_string()}),
-                        };
-                    }
-                    row
-                })
-                .collect();
-            super::write(out, &format!("{:#}\n", json!({"trackers": trackers})))?;
-        }
-    }
+    let rows = trackers
+        .into_iter()
+        .map(|tracker| TrackerRow {
+            name: tracker.name.clone(),
+            kind: tracker.kind.as_str(),
+            url: tracker.url.clone(),
+            credentials: credentials_used(tracker),
+            check: check_now
+                .then(|| TrackerCheck::new(check(tracker).as_deref().map_err(ToString::to_string))),
+        })
+        .collect();
+    let list = TrackerList { trackers: rows };
+    super::write_report(out, global.format, &list)?;
+    let failures = list.failures();
     if failures > 0 {
         return Err(Error::TrackerCheck {
-            message: format!("{failures} of {} trackers failed the check", rows.len()),
+            message: format!(
+                "{failures} of {} trackers failed the check",
+                list.trackers.len()
+            ),
             credentials: false,
         });
     }
@@ -218,24 +172,12 @@ fn disconnect(global: &GlobalArgs, name: &str, out: &mut dyn Write) -> Result<()
     };
     let text = edit::remove_tracker(&existing, &file_name, name)?;
     edit::write_atomically(&path, &text).map_err(|e| Error::io(format!("write {file_name}"), e))?;
-    let users = projects_using(global, name);
-    let mut message = format!("removed tracker '{name}' from {file_name}\n");
-    if !users.is_empty() {
-        message.push_str(&format!(
-            "projects of this repository that used it: {}\n  they fail until you connect it again or choose another tracker (`tracker:` in .deploylink.yml)\n",
-            users.join(", ")
-        ));
-    }
-    match global.format {
-        Format::Human => super::write(out, &message),
-        Format::Json => super::write(
-            out,
-            &format!(
-                "{:#}\n",
-                json!({"tracker": name, "file": file_name, "projects_using_it": users})
-            ),
-        ),
-    }
+    let disconnected = Disconnected {
+        tracker: name.to_owned(),
+        file: file_name,
+        projects_using_it: projects_using(global, name),
+    };
+    super::write_report(out, global.format, &disconnected)
 }
 
 /// The projects of the repository around the current directory (its work tree's

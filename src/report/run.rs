@@ -1,32 +1,17 @@
-//! Human and JSON renderings of results, from the same types.
-//!
-//! Human text carries ANSI styles; the binary writes it through `anstream`, which strips
-//! them when stdout is not a terminal or `NO_COLOR` is set. The JSON shape is documented in
-//! `docs/json-output.md` and kept stable.
+//! The report of `plan`, `link`, `ci` and the post-receive hook: each deploy, its issues and
+//! what happened to their deliveries.
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write as _;
 
-use anstyle::{AnsiColor, Style};
-use serde_json::{json, Value};
+use anstyle::Style;
+use serde::Serialize;
 
-use crate::deliver::{DeliveryOutcome, IssueResult, KeyOutcome};
+use super::{plural, Report, BAD, DIM, HEAD, KEY, WARN};
+use crate::deliver::{Delivery, DeliveryOutcome, IssueResult, KeyOutcome};
 use crate::issues::IssueCommits;
+use crate::keys::IssueKey;
 use crate::plan::{Deploy, RangeStatus};
-
-const KEY: Style = AnsiColor::Cyan.on_default().bold();
-const DIM: Style = Style::new().dimmed();
-const HEAD: Style = Style::new().bold();
-const WARN: Style = AnsiColor::Yellow.on_default();
-const BAD: Style = AnsiColor::Red.on_default().bold();
-
-/// `--format`.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
-pub enum Format {
-    #[default]
-    Human,
-    Json,
-}
 
 /// A run's deploys and what happened to their deliveries (all `planned` for a plan).
 pub struct Run<'a> {
@@ -90,78 +75,141 @@ fn short(id: &str) -> &str {
     &id[..id.len().min(7)]
 }
 
-/// The run as JSON (SPEC 12's shape; documented in docs/json-output.md).
-pub fn run_json(run: &Run<'_>) -> Value {
-    let index = run.index();
-    let mut counts: BTreeMap<&'static str, usize> = [
-        "planned",
-        "linked",
-        "updated",
-        "unknown",
-        "rejected",
-        "failed",
-        "spooled",
-        "rolled_back",
-    ]
-    .into_iter()
-    .map(|r| (r, 0))
-    .collect();
-    let mut issues_total = 0;
-    let deploys: Vec<Value> = run
-        .deploys
-        .iter()
-        .map(|d| {
-            issues_total += d.issues.len();
-            let issues: Vec<Value> = d
-                .issues
-                .iter()
-                .map(|i| {
-                    let outcomes = index
-                        .get(&(d.id.as_str(), i.key.as_str()))
-                        .cloned()
-                        .unwrap_or_default();
-                    let result = issue_result(d, &outcomes);
-                    *counts.entry(result.as_str()).or_default() += 1;
-                    let mut issue = json!({"key": i.key, "commits": i.commits, "result": result});
-                    if run.sent {
-                        issue["actions"] = json!(outcomes);
-                    }
-                    issue
-                })
-                .collect();
-            let mut deploy = json!({
-                "project": d.project,
-                "environment": d.environment,
-                "environment_type": d.environment_type.as_str(),
-                "ref": d.refname,
-                "from": d.base.from().map(|id| id.to_string()),
-                "to": d.to.to_string(),
-                "base": d.base.source.describe(),
-                "state": d.state.as_str(),
-                "status": d.status,
-                "commits": d.commits.len(),
-                "issues": issues,
-                "notes": d.notes,
-            });
-            if !run.sent {
-                deploy["requests"] = json!(d.deliveries);
-            }
-            deploy
-        })
-        .collect();
-    let mut summary = json!({"issues": issues_total});
-    for (result, count) in counts {
-        summary[result] = json!(count);
+/// The run's JSON document (documented in docs/json-output.md).
+#[derive(Serialize)]
+struct RunDocument<'a> {
+    deploys: Vec<DeployDocument<'a>>,
+    summary: Summary,
+}
+
+#[derive(Serialize)]
+struct DeployDocument<'a> {
+    project: &'a str,
+    environment: &'a str,
+    environment_type: &'static str,
+    #[serde(rename = "ref")]
+    refname: Option<&'a str>,
+    from: Option<String>,
+    to: String,
+    base: String,
+    state: &'static str,
+    status: RangeStatus,
+    commits: usize,
+    issues: Vec<IssueDocument<'a>>,
+    notes: &'a [String],
+    /// A plan's requests; absent after delivery.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    requests: Option<&'a [Delivery]>,
+}
+
+#[derive(Serialize)]
+struct IssueDocument<'a> {
+    key: &'a IssueKey,
+    commits: &'a [String],
+    result: IssueResult,
+    /// Each action's outcome, after delivery only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    actions: Option<Vec<&'a KeyOutcome>>,
+}
+
+/// Counts of issue results over all deploys; `requests` (HTTP requests sent) after delivery.
+#[derive(Default, Serialize)]
+struct Summary {
+    issues: usize,
+    planned: usize,
+    linked: usize,
+    updated: usize,
+    unknown: usize,
+    rejected: usize,
+    failed: usize,
+    spooled: usize,
+    rolled_back: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    requests: Option<u32>,
+}
+
+impl Summary {
+    fn count(&mut self, result: IssueResult) {
+        let count = match result {
+            IssueResult::Planned => &mut self.planned,
+            IssueResult::Linked => &mut self.linked,
+            IssueResult::Updated => &mut self.updated,
+            IssueResult::Unknown => &mut self.unknown,
+            IssueResult::Rejected => &mut self.rejected,
+            IssueResult::Failed => &mut self.failed,
+            IssueResult::Spooled => &mut self.spooled,
+            IssueResult::RolledBack => &mut self.rolled_back,
+        };
+        *count += 1;
     }
-    if run.sent {
-        summary["requests"] = json!(run.outcomes.iter().map(|o| o.requests).sum::<u32>());
+}
+
+impl<'a> Run<'a> {
+    fn document(&self) -> RunDocument<'a> {
+        let index = self.index();
+        let mut summary = Summary::default();
+        let deploys = self
+            .deploys
+            .iter()
+            .map(|d| {
+                summary.issues += d.issues.len();
+                let issues = d
+                    .issues
+                    .iter()
+                    .map(|i| {
+                        let outcomes = index
+                            .get(&(d.id.as_str(), i.key.as_str()))
+                            .cloned()
+                            .unwrap_or_default();
+                        let result = issue_result(d, &outcomes);
+                        summary.count(result);
+                        IssueDocument {
+                            key: &i.key,
+                            commits: &i.commits,
+                            result,
+                            actions: self.sent.then_some(outcomes),
+                        }
+                    })
+                    .collect();
+                DeployDocument {
+                    project: &d.project,
+                    environment: &d.environment,
+                    environment_type: d.environment_type.as_str(),
+                    refname: d.refname.as_deref(),
+                    from: d.base.from().map(|id| id.to_string()),
+                    to: d.to.to_string(),
+                    base: d.base.source.describe(),
+                    state: d.state.as_str(),
+                    status: d.status,
+                    commits: d.commits.len(),
+                    issues,
+                    notes: &d.notes,
+                    requests: (!self.sent).then_some(d.deliveries.as_slice()),
+                }
+            })
+            .collect();
+        if self.sent {
+            summary.requests = Some(self.outcomes.iter().map(|o| o.requests).sum());
+        }
+        RunDocument { deploys, summary }
     }
-    json!({"deploys": deploys, "summary": summary})
+}
+
+impl Serialize for Run<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.document().serialize(serializer)
+    }
+}
+
+impl Report for Run<'_> {
+    fn human(&self) -> String {
+        run_human(self)
+    }
 }
 
 /// The run for people: one block per deploy, one line per issue, then (for a plan) the
 /// requests.
-pub fn run_human(run: &Run<'_>) -> String {
+fn run_human(run: &Run<'_>) -> String {
     let index = run.index();
     let mut out = String::new();
     let mut counts: BTreeMap<IssueResult, usize> = BTreeMap::new();
@@ -289,28 +337,4 @@ fn issue_line(
         }
         None => out.push('\n'),
     }
-}
-
-fn plural(n: usize) -> &'static str {
-    if n == 1 {
-        ""
-    } else {
-        "s"
-    }
-}
-
-/// `deploylink keys` output: one key per line, or JSON with the commits of each key.
-pub fn keys_human(issues: &[IssueCommits]) -> String {
-    let mut out = String::new();
-    for issue in issues {
-        let _ = writeln!(out, "{}", issue.key);
-    }
-    out
-}
-
-pub fn keys_json(issues: &[IssueCommits], commits: usize) -> Value {
-    json!({
-        "commits": commits,
-        "keys": issues.iter().map(|i| json!({"key": i.key, "commits": i.commits})).collect::<Vec<_>>(),
-    })
 }
