@@ -23,3 +23,26 @@ impl Report for Keys<'_> {
         out
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::keys::KeyRules;
+    use crate::report::{render, Format};
+
+    #[test]
+    fn keys_for_people_and_as_json() {
+        let mut index = crate::issues::KeyIndex::default();
+        KeyRules::default_rules().for_each_key(b"WEB-1 and OPS-2", |key| index.add(key, None));
+        let issues = index.into_vec();
+        let keys = Keys {
+            commits: 0,
+            keys: &issues,
+        };
+        assert_eq!(render(&keys, Format::Human), "WEB-1\nOPS-2\n");
+        assert_eq!(
+            render(&keys, Format::Json),
+            "{\n  \"commits\": 0,\n  \"keys\": [\n    {\n      \"commits\": [],\n      \"key\": \"WEB-1\"\n    },\n    {\n      \"commits\": [],\n      \"key\": \"OPS-2\"\n    }\n  ]\n}\n"
+        );
+    }
+}

@@ -82,3 +82,67 @@ impl Report for SpoolList {
         text
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::deliver::IssueResult;
+    use crate::report::{render, Format};
+    use serde_json::{json, Value};
+
+    fn json_of(report: &impl Report) -> Value {
+        serde_json::from_str(&render(report, Format::Json)).unwrap()
+    }
+
+    #[test]
+    fn retried() {
+        let retried = Retried {
+            delivered: 1,
+            waiting: 0,
+            spool: "/spool".into(),
+            results: vec![KeyOutcome {
+                key: "WEB-1".into(),
+                action: Action::RemoteLink,
+                result: IssueResult::Linked,
+                status: Some(201),
+                reason: None,
+            }],
+        };
+        assert_eq!(
+            retried.human(),
+            "  WEB-1        linked      remote-link  \nretry: 1 delivered, 0 still waiting in /spool\n"
+        );
+        assert_eq!(
+            json_of(&retried),
+            json!({"delivered": 1, "waiting": 0, "spool": "/spool", "results": [
+                {"key": "WEB-1", "action": "remote-link", "result": "linked", "status": 201}
+            ]})
+        );
+    }
+
+    #[test]
+    fn listed() {
+        let list = SpoolList {
+            waiting: vec![Waiting {
+                file: "/spool/abc.json".into(),
+                tracker: "acme".into(),
+                action: Action::Deployment,
+                keys: vec!["WEB-1".into(), "WEB-2".into()],
+                spooled_at: 1_700_000_000,
+                age_seconds: 90,
+                attempts: 1,
+                last_error: None,
+            }],
+        };
+        assert_eq!(
+            list.human(),
+            "abc.json  acme deployment WEB-1,WEB-2  age 1m 30s, 1 attempt, last error: none yet\n1 waiting\n"
+        );
+        assert_eq!(
+            json_of(&list),
+            json!({"waiting": [{"file": "/spool/abc.json", "tracker": "acme", "action": "deployment",
+                "keys": ["WEB-1", "WEB-2"], "spooled_at": 1_700_000_000, "age_seconds": 90,
+                "attempts": 1, "last_error": null}]})
+        );
+    }
+}

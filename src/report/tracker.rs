@@ -123,3 +123,85 @@ impl Report for Disconnected {
         text
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::{render, Format};
+    use serde_json::{json, Value};
+
+    fn json_of(report: &impl Report) -> Value {
+        serde_json::from_str(&render(report, Format::Json)).unwrap()
+    }
+
+    #[test]
+    fn list_checked_and_unchecked() {
+        let row = |name: &str, check| TrackerRow {
+            name: name.into(),
+            kind: "jira-cloud",
+            url: "https://acme.atlassian.net".into(),
+            credentials: "<from $JIRA_USER>, <from $JIRA_API_TOKEN>".into(),
+            check,
+        };
+        let list = TrackerList {
+            trackers: vec![
+                row("good", Some(TrackerCheck::new(Ok("Dana")))),
+                row("bad", Some(TrackerCheck::new(Err("401".into())))),
+                row("quiet", None),
+            ],
+        };
+        assert_eq!(list.failures(), 1);
+        assert_eq!(
+            list.human(),
+            "good         jira-cloud        https://acme.atlassian.net  <from $JIRA_USER>, <from $JIRA_API_TOKEN>\n\
+             \x20            ok: connected as Dana\n\
+             bad          jira-cloud        https://acme.atlassian.net  <from $JIRA_USER>, <from $JIRA_API_TOKEN>\n\
+             \x20            FAILED: 401\n\
+             quiet        jira-cloud        https://acme.atlassian.net  <from $JIRA_USER>, <from $JIRA_API_TOKEN>\n"
+        );
+        let value = json_of(&list);
+        assert_eq!(
+            value["trackers"][0]["check"],
+            json!({"ok": true, "connected_as": "Dana"})
+        );
+        assert_eq!(
+            value["trackers"][1]["check"],
+            json!({"ok": false, "error": "401"})
+        );
+        assert_eq!(
+            value["trackers"][2],
+            json!({"name": "quiet", "kind": "jira-cloud", "url": "https://acme.atlassian.net",
+                   "credentials": "<from $JIRA_USER>, <from $JIRA_API_TOKEN>"})
+        );
+    }
+
+    #[test]
+    fn connect_and_disconnect() {
+        let connected = Connected {
+            tracker: "acme".into(),
+            connected_as: "Dana".into(),
+            file: "trackers.yml".into(),
+            replaced: true,
+        };
+        assert_eq!(
+            connected.human(),
+            "Jira is connected as Dana\nupdated tracker 'acme' in trackers.yml\n"
+        );
+        assert_eq!(
+            json_of(&connected),
+            json!({"tracker": "acme", "connected_as": "Dana", "file": "trackers.yml", "replaced": true})
+        );
+        let disconnected = Disconnected {
+            tracker: "acme".into(),
+            file: "trackers.yml".into(),
+            projects_using_it: vec!["shop".into()],
+        };
+        assert!(disconnected
+            .human()
+            .starts_with("removed tracker 'acme' from trackers.yml\nprojects of this repository that used it: shop\n"));
+        assert_eq!(
+            json_of(&disconnected),
+            json!({"tracker": "acme", "file": "trackers.yml", "projects_using_it": ["shop"]})
+        );
+    }
+}

@@ -150,3 +150,78 @@ impl Violation {
 fn count(n: usize, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::{render, Format};
+
+    fn pushed() -> Violations {
+        Violations {
+            violations: vec![
+                Violation::CommitsWithoutKey {
+                    target: "refs/heads/main".into(),
+                    commits: vec![Offender {
+                        id: "0123456789abcdef0123456789abcdef01234567".into(),
+                        subject: "Fix the build".into(),
+                    }],
+                    needs: "a key such as WEB-123".into(),
+                    rebase_from: "fedcba9".into(),
+                },
+                Violation::UnknownKeys {
+                    target: "refs/heads/dev".into(),
+                    keys: vec!["WEB-9".into(), "WEB-10".into()],
+                    rebase_from: "0123456~1".into(),
+                },
+            ],
+        }
+    }
+
+    #[test]
+    fn the_paragraphs_people_read() {
+        assert_eq!(
+            pushed().human(),
+            "1 commit pushed to refs/heads/main names no Jira issue (.deploylink.yml requires one in every commit):\n  \
+             0123456  Fix the build\n  \
+             each needs a key such as WEB-123\n  \
+             hint: reword them with `git rebase -i fedcba9` (mark each `reword`), or the last one with `git commit --amend`, then push again\n\
+             2 issue keys pushed to refs/heads/dev do not exist in Jira (or the tracker's account cannot see them): WEB-9, WEB-10\n  \
+             hint: correct the key with `git rebase -i 0123456~1` (mark the commits `reword`), then push again\n"
+        );
+        let message = Violation::MessageUnknownKeys {
+            subject: "WEB-9: tidy".into(),
+            keys: vec!["WEB-9".into()],
+            file: ".git/COMMIT_EDITMSG".into(),
+        };
+        assert_eq!(
+            message.message(),
+            "WEB-9 in the commit message does not exist in Jira (or the tracker's account cannot see it):\n  \
+             WEB-9: tidy\n  \
+             hint: your message is kept in .git/COMMIT_EDITMSG; commit again with the key corrected (`git commit -e -F .git/COMMIT_EDITMSG`)"
+        );
+        let push = Violation::PushWithoutKey {
+            target: "refs/heads/main".into(),
+            commits: 3,
+            needs: "a key such as WEB-123".into(),
+        };
+        assert!(push.message().starts_with(
+            "none of the 3 commits pushed to refs/heads/main names a Jira issue (.deploylink.yml requires one per push)\n"
+        ));
+    }
+
+    #[test]
+    fn the_json_document() {
+        let value: serde_json::Value =
+            serde_json::from_str(&render(&pushed(), Format::Json)).unwrap();
+        assert_eq!(
+            value,
+            serde_json::json!({"violations": [
+                {"kind": "commits_without_key", "target": "refs/heads/main",
+                 "commits": [{"id": "0123456789abcdef0123456789abcdef01234567", "subject": "Fix the build"}],
+                 "needs": "a key such as WEB-123", "rebase_from": "fedcba9"},
+                {"kind": "unknown_keys", "target": "refs/heads/dev", "keys": ["WEB-9", "WEB-10"],
+                 "rebase_from": "0123456~1"},
+            ]})
+        );
+    }
+}
