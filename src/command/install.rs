@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use crate::command::cli::{HookKind, InstallHookArgs};
 use crate::error::{Error, Result};
 use crate::git::repo::Repo;
+use crate::report::{Format, Installed};
 
 /// Every shim carries this line, so deploylink recognises its own hooks.
 pub const MARKER: &str = "# installed by deploylink install-hook";
@@ -24,7 +25,12 @@ fn shim(kind: HookKind) -> &'static str {
     }
 }
 
-pub fn install(repo_dir: Option<&Path>, args: &InstallHookArgs, out: &mut dyn Write) -> Result<()> {
+pub fn install(
+    repo_dir: Option<&Path>,
+    args: &InstallHookArgs,
+    format: Format,
+    out: &mut dyn Write,
+) -> Result<()> {
     let repo = Repo::open(repo_dir)?;
     let dir = hooks_dir(&repo);
     let name = args.hook.file_name();
@@ -57,12 +63,11 @@ pub fn install(repo_dir: Option<&Path>, args: &InstallHookArgs, out: &mut dyn Wr
     crate::config::edit::write_atomically(&path, &text)
         .map_err(|e| Error::io(format!("write {}", path.display()), e))?;
     make_executable(&path)?;
-    let note = if chain {
-        format!(" (runs {} first)", chained.display())
-    } else {
-        String::new()
+    let installed = Installed {
+        hook: path,
+        chained: chain.then_some(chained),
     };
-    crate::command::write(out, &format!("installed {}{note}\n", path.display()))
+    crate::command::write_report(out, format, &installed)
 }
 
 /// `core.hooksPath` (relative to the work tree, or to the git directory of a bare

@@ -58,7 +58,7 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<()> {
         Command::Ci(args) => ci::ci(global, &args, out),
         Command::Retry(args) => retry::retry(global, &args, out),
         Command::InstallHook(args) => {
-            crate::command::install::install(global.repo.as_deref(), &args, out)
+            crate::command::install::install(global.repo.as_deref(), &args, global.format, out)
         }
         #[cfg(feature = "sandbox")]
         Command::Sandbox(args) => sandbox(&args, out),
@@ -568,20 +568,14 @@ fn init(
             .map_err(|e| Error::io(format!("write {}", path.display()), e))
     };
     write_file(&path, &text)?;
-    let mut written = vec![path.display().to_string()];
+    let mut written = vec![path];
     if args.schema_url.is_none() {
         let schema = serde_json::to_string_pretty(&config::json_schema()).unwrap_or_default();
         let schema_path = dir.join(SCHEMA_FILE);
         write_file(&schema_path, &format!("{schema}\n"))?;
-        written.push(schema_path.display().to_string());
+        written.push(schema_path);
     }
-    write(
-        out,
-        &format!(
-            "wrote {}\nnext: edit it, then `deploylink config check` and `deploylink plan`\n",
-            written.join(" and ")
-        ),
-    )
+    write_report(out, global.format, &report::Initialized { written })
 }
 
 /// `deploylink sandbox`: serves until killed.

@@ -11,12 +11,14 @@ use serde::Serialize;
 mod keys;
 mod retry;
 mod run;
+mod setup;
 mod tracker;
 mod violations;
 
 pub use keys::Keys;
 pub use retry::{Retried, SpoolList, Waiting};
 pub use run::Run;
+pub use setup::{Initialized, Installed};
 pub use tracker::{Connected, Disconnected, TrackerCheck, TrackerList, TrackerRow};
 pub use violations::{Offender, Violation, Violations};
 
