@@ -62,10 +62,6 @@ pub enum Error {
     /// A bug: a state deploylink's own code should never reach.
     #[error("internal error: {message} (a bug in deploylink; please report it)")]
     Internal { message: String },
-    /// Stdout was closed by its reader (`deploylink keys | head -1`): nothing more to say, and
-    /// not a failure.
-    #[error("stdout was closed")]
-    StdoutClosed,
     #[error("cannot {action}: {source}")]
     Io {
         action: String,
@@ -120,7 +116,6 @@ impl Error {
             // Reading stdin or writing a temporary file failed: the environment, not the input.
             Error::Io { .. } => ExitCode::Usage,
             Error::Internal { .. } => ExitCode::Internal,
-            Error::StdoutClosed => ExitCode::Success,
         }
     }
 }
@@ -155,10 +150,5 @@ mod tests {
             Error::internal("x").to_string(),
             "internal error: x (a bug in deploylink; please report it)"
         );
-    }
-
-    #[test]
-    fn a_closed_stdout_is_not_a_failure() {
-        assert_eq!(Error::StdoutClosed.exit_code(), ExitCode::Success);
     }
 }

@@ -18,8 +18,6 @@ fn main() {
     let result = ran.unwrap_or_else(|_| Err(Error::internal("deploylink panicked")));
     let code = match result {
         Ok(()) => ExitCode::Success,
-        // The reader has gone (`deploylink keys | head -1`): stop quietly.
-        Err(Error::StdoutClosed) => ExitCode::Success,
         Err(error) => {
             let _ = out.flush();
             let mut err = anstream::stderr().lock();
@@ -32,7 +30,8 @@ fn main() {
             error.exit_code()
         }
     };
-    // A flush into a closed pipe fails; there is nobody left to tell.
+    // A flush into a closed pipe (`deploylink keys | head -1`) fails with BrokenPipe: the
+    // reader has what it wanted and there is nobody left to tell, so it changes nothing.
     let _ = out.flush();
     std::process::exit(code.code());
 }

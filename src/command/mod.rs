@@ -77,13 +77,17 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<()> {
     }
 }
 
-/// Writes `text` to stdout; a reader that has gone away (a closed pipe) is `StdoutClosed`,
-/// which ends the run quietly.
+/// Writes `text` to stdout. A reader that has gone away (`deploylink keys | head -1`) has what
+/// it wanted: that is not an error, and the run ends quietly with its own exit code (0, or 4
+/// when a delivery failed all the same).
 pub fn write(out: &mut dyn Write, text: &str) -> Result<()> {
-    out.write_all(text.as_bytes()).map_err(|e| match e.kind() {
-        std::io::ErrorKind::BrokenPipe => Error::StdoutClosed,
-        _ => Error::io("write to stdout", e),
-    })
+    match out.write_all(text.as_bytes()) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {
+            log::debug!("stdout is closed: {e}");
+            Ok(())
+        }
+        written => written.map_err(|e| Error::io("write to stdout", e)),
+    }
 }
 
 /// Writes a command's report in the `--format` asked for.
@@ -609,4 +613,33 @@ fn sandbox(args: &crate::command::cli::SandboxArgs, out: &mut dyn Write) -> Resu
     let _ = out.flush();
     sandbox.wait();
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A pipe whose reader has gone, or a full disk.
+    struct Failing(std::io::ErrorKind);
+
+    impl Write for Failing {
+        fn write(&mut self, _: &[u8]) -> std::io::Result<usize> {
+            Err(self.0.into())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn a_closed_stdout_is_not_an_error_but_other_write_failures_are() {
+        let mut closed = Failing(std::io::ErrorKind::BrokenPipe);
+        assert!(write(&mut closed, "WEB-1\n").is_ok());
+        let mut full = Failing(std::io::ErrorKind::StorageFull);
+        let error = write(&mut full, "WEB-1\n").unwrap_err();
+        assert!(
+            error.to_string().starts_with("cannot write to stdout"),
+            "{error}"
+        );
+    }
 }
