@@ -80,6 +80,22 @@ fn a_closed_stdout_ends_the_run_quietly_with_exit_0() {
 }
 
 #[test]
+fn completions_into_a_closed_pipe_end_quietly() {
+    let mut child = Command::new(support::deploylink())
+        .args(["completions", "bash"])
+        .env_remove("RUST_LOG")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Closed before anything is written: the first write fails.
+    drop(child.stdout.take());
+    let output = child.wait_with_output().unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    assert_eq!(text(&output.stderr), "", "no panic, no message");
+}
+
+#[test]
 fn commit_msg_violations_as_json() {
     let work = TestRepo::new();
     work.commit_file(".deploylink.yml", POLICY, "WEB-1: add deploylink");
