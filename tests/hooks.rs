@@ -696,3 +696,56 @@ fn the_first_push_of_a_long_history_is_refused_and_the_next_push_deploys() {
     pushed(&s.work, &["origin", "main"]);
     assert_eq!(keys(&linked(&s.jira, "production")), ["WEB-9999"]);
 }
+
+#[test]
+fn the_spool_named_by_the_variable_is_used_by_the_hook_and_by_retry() {
+    let s = setup(PROJECT);
+    s.jira.push_fault(Fault {
+        method: None,
+        path_prefix: Some("/rest/api/3/issue/".into()),
+        times: None,
+        probability: 1.0,
+        action: FaultAction::Respond {
+            status: 400,
+            headers: vec![],
+            body: r#"{"errorMessages":["refused for now"]}"#.into(),
+        },
+    });
+    let elsewhere = tempfile::tempdir().unwrap();
+    let spool = elsewhere.path().join("spool");
+    s.work.commit("WEB-7: Jira refuses it for now");
+    let output = git_command(s.work.path())
+        .args(["push", "origin", "main"])
+        .env("JIRA_USER", "ci@example.com")
+        .env("JIRA_API_TOKEN", "token")
+        .env("DEPLOYLINK_SPOOL", &spool)
+        .env_remove("DEPLOYLINK_TRACKERS")
+        .env_remove("XDG_CONFIG_HOME")
+        .env("HOME", s.work.path())
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    assert_eq!(
+        std::fs::read_dir(&spool).unwrap().count(),
+        1,
+        "{}",
+        text(&output.stderr)
+    );
+    assert!(
+        !s.server.path().join("deploylink/spool").exists(),
+        "the hook spools where the variable says, not in the repository"
+    );
+    s.jira.reset();
+    let retried = Command::new(support::deploylink())
+        .arg("--repo")
+        .arg(s.server.path())
+        .arg("retry")
+        .env("DEPLOYLINK_SPOOL", &spool)
+        .env("JIRA_USER", "ci@example.com")
+        .env("JIRA_API_TOKEN", "token")
+        .output()
+        .unwrap();
+    assert_eq!(retried.status.code(), Some(0), "{}", text(&retried.stderr));
+    assert_eq!(s.jira.state().remote_links("WEB-7").len(), 1);
+    assert_eq!(std::fs::read_dir(&spool).unwrap().count(), 0);
+}

@@ -2,6 +2,7 @@
 
 mod support;
 
+use deploylink::git::push::ReceivedRef;
 use deploylink::git::repo::Repo;
 use deploylink::git::GitError;
 use deploylink::range::{self, Base, BaseSource, ParentMode, Resolved, WalkOptions};
@@ -44,6 +45,16 @@ fn ids(resolved: Resolved<Vec<u8>>) -> Vec<String> {
     }
 }
 
+/// The base of one update of `refs/heads/main`, pushed alone.
+fn push_base(repo: &Repo, old: Oid, new: Oid) -> Result<Option<Base>, GitError> {
+    let update = ReceivedRef {
+        old,
+        new,
+        refname: "refs/heads/main".into(),
+    };
+    range::push_base(repo, &update, std::slice::from_ref(&update))
+}
+
 #[test]
 fn from_to_is_exactly_git_rev_list() {
     let repo = TestRepo::new();
@@ -79,24 +90,16 @@ fn pushed_ref_updates_new_deleted_updated_and_forced() {
     let opened = Repo::open(Some(repo.path())).unwrap();
     let zero = Oid::ZERO_SHA1;
     // Deleted: nothing to deploy.
-    assert!(
-        range::push_base(&opened, oid(&old), zero, "refs/heads/main")
-            .unwrap()
-            .is_none()
-    );
+    assert!(push_base(&opened, oid(&old), zero).unwrap().is_none());
     // New ref: every other ref is the base.
-    let created = range::push_base(&opened, zero, oid(&new), "refs/heads/main")
-        .unwrap()
-        .unwrap();
+    let created = push_base(&opened, zero, oid(&new)).unwrap().unwrap();
     assert!(
         matches!(created.source, BaseSource::OtherRefs { refs: 1 }),
         "{:?}",
         created.source
     );
     // Force push: new minus old, the shared base excluded, the old-only commit never deployed.
-    let forced = range::push_base(&opened, oid(&old), oid(&new), "refs/heads/main")
-        .unwrap()
-        .unwrap();
+    let forced = push_base(&opened, oid(&old), oid(&new)).unwrap().unwrap();
     assert_eq!(forced.source, BaseSource::PreviousTip(oid(&old)));
     let Resolved::Range(r) = range::resolve(
         &opened,

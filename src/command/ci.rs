@@ -12,7 +12,7 @@ use crate::error::{Error, Result};
 use crate::git::repo::Repo;
 use crate::git::GitError;
 use crate::plan::{BaseRule, Deploy, RunInfo};
-use crate::range::{Base, BaseSource};
+use crate::range::{self, Base};
 
 /// `git fetch --deepen` steps: CI checkouts hold 1 to 50 commits; after these the history
 /// is as deep as a deploy's range reasonably is, and the run fails with the fix instead.
@@ -83,12 +83,7 @@ pub fn ci(global: &GlobalArgs, args: &CiArgs, out: &mut dyn Write) -> Result<()>
 fn ci_base(repo: &mut Repo, before: &str, deepened: &mut usize) -> Result<Option<Base>> {
     loop {
         match repo.resolve(before) {
-            Ok(id) => {
-                return Ok(Some(Base {
-                    exclude: vec![id],
-                    source: BaseSource::CiPrevious(id),
-                }))
-            }
+            Ok(id) => return Ok(Some(range::ci_previous(id))),
             Err(_) if repo.is_shallow() => deepen(repo, deepened)?,
             Err(_) => {
                 log::warn!(

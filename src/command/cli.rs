@@ -174,7 +174,7 @@ pub struct DeliveryArgs {
     /// Do everything but write to Jira, and print the requests (as `plan`)
     #[arg(long)]
     pub dry_run: bool,
-    /// Keep each delivery in this directory until it is made (default: $DEPLOYLINK_SPOOL; without one, a failure is only reported)
+    /// Keep each delivery in this directory until it is made (default: $DEPLOYLINK_SPOOL; without either, a failure is only reported)
     #[arg(long, value_name = "DIR")]
     pub spool: Option<PathBuf>,
 }
@@ -282,7 +282,7 @@ pub struct PostReceiveArgs {
     pub budget: std::time::Duration,
     #[command(flatten)]
     pub request_timeout: RequestTimeout,
-    /// Where deliveries wait until they are made (default: $GIT_DIR/deploylink/spool)
+    /// Where deliveries wait until they are made (default: $DEPLOYLINK_SPOOL, else $GIT_DIR/deploylink/spool)
     #[arg(long, value_name = "DIR")]
     pub spool: Option<PathBuf>,
 }

@@ -10,12 +10,13 @@ use super::link::{deliver_deploys, Delivering};
 use super::{load_config, DeployInputs, PROJECT_FILE};
 use crate::command::cli::{GlobalArgs, HookCommand, OnError, PostReceiveArgs};
 use crate::config::{self, Config, Project, Requirement, Source, Tracker, TrustMode};
+use crate::deliver::spool::{self, Spool};
 use crate::error::{Error, Result};
 use crate::git::push::{self, PushedRef, ReceivedRef};
 use crate::git::repo::Repo;
 use crate::plan::{BaseRule, Deploy, DeployState, RunInfo};
 use crate::policy;
-use crate::range::{self, Base, BaseSource, Resolved, WalkOptions};
+use crate::range::{self, Base, Resolved, WalkOptions};
 
 pub fn run(global: &GlobalArgs, command: HookCommand, out: &mut dyn Write) -> Result<()> {
     match command {
@@ -71,12 +72,9 @@ fn post_receive(global: &GlobalArgs, args: &PostReceiveArgs, out: &mut dyn Write
             }
         }
     }
-    let spool_dir = args
-        .spool
-        .clone()
-        .unwrap_or_else(|| repo.git_dir().join("deploylink/spool"));
-    let spool = match crate::deliver::spool::Spool::open(&spool_dir) {
-        Ok(spool) => Some(spool),
+    let spool_dir = spool::location(args.spool.as_deref(), Some(repo.git_dir()));
+    let spool = match spool_dir.as_deref().map(Spool::open).transpose() {
+        Ok(spool) => spool,
         Err(error) => {
             log::error!("{error}; delivering without a spool");
             None
@@ -118,16 +116,7 @@ fn plan_received(
         );
         return Ok(None);
     }
-    // A new tag's range starts at the previous matching tag (the Auto rule); every other
-    // update at the pushed range: the old tip, or for a new branch what no other ref has.
-    let new_tag = pushed.is_creation() && pushed.refname.starts_with("refs/tags/");
-    let fallback = if new_tag {
-        None
-    } else if pushed.is_creation() {
-        Some(refs_before_push(repo, pushed, push)?)
-    } else {
-        range::push_base(repo, pushed.old, pushed.new, &pushed.refname)?
-    };
+    let fallback = range::push_base(repo, pushed, push)?;
     let inputs = DeployInputs {
         to: pushed.new,
         refname: Some(pushed.refname.clone()),
@@ -143,32 +132,6 @@ fn plan_received(
         mode: TrustMode::ServerHook,
     };
     super::prepare_inputs(global, repo, &inputs).map(Some)
-}
-
-/// A new ref's base (SPEC 4): every ref as it was before this push. The refs of the push
-/// count at their old tips, and the ones it created not at all: a branch pushed together
-/// with main must not hide main's new commits.
-fn refs_before_push(repo: &Repo, pushed: &ReceivedRef, push: &[ReceivedRef]) -> Result<Base> {
-    let mut exclude: Vec<Oid> = Vec::new();
-    let mut refs = 0;
-    for (name, id) in repo.refs()? {
-        if name == pushed.refname || name.starts_with("refs/deploylink/") {
-            continue;
-        }
-        let before = match push.iter().find(|p| p.refname == name) {
-            Some(update) if update.old.is_zero() => continue,
-            Some(update) => update.old,
-            None => id,
-        };
-        refs += 1;
-        if !exclude.contains(&before) {
-            exclude.push(before);
-        }
-    }
-    Ok(Base {
-        exclude,
-        source: BaseSource::OtherRefs { refs },
-    })
 }
 
 /// SPEC 4: per pushed ref, `local` minus `remote` (a new remote ref: minus every
@@ -190,7 +153,7 @@ fn pre_push(global: &GlobalArgs, remote: &str, _url: &str) -> Result<()> {
         if projects.is_empty() {
             continue;
         }
-        let base = pushed_base(&repo, remote, pushed)?;
+        let base = range::pre_push_base(&repo, remote, pushed.remote)?;
         if let Some(problem) = check_range(&repo, pushed, base, &projects)? {
             problems.push(problem);
         }
@@ -200,26 +163,6 @@ fn pre_push(global: &GlobalArgs, remote: &str, _url: &str) -> Result<()> {
     }
     Err(Error::Policy {
         message: problems.join("\n"),
-    })
-}
-
-/// What the remote has already: its old tip when this clone has it, and every
-/// `refs/remotes/REMOTE/*` (so a new branch is checked for its own commits only).
-fn pushed_base(repo: &Repo, remote: &str, pushed: &PushedRef) -> Result<Base> {
-    let prefix = format!("refs/remotes/{remote}/");
-    let mut exclude: Vec<Oid> = repo
-        .refs()?
-        .into_iter()
-        .filter(|(name, _)| name.starts_with(&prefix))
-        .map(|(_, id)| id)
-        .collect();
-    if !pushed.remote.is_zero() && repo.git().find_commit(pushed.remote).is_ok() {
-        exclude.push(pushed.remote);
-    }
-    let refs = exclude.len();
-    Ok(Base {
-        exclude,
-        source: BaseSource::OtherRefs { refs },
     })
 }
 

@@ -4,13 +4,14 @@ use std::io::Write;
 
 use crate::command::cli::{DeliveryArgs, GlobalArgs, LinkArgs, OnError};
 use crate::config::{Action, Tracker};
-use crate::deliver::spool::Spool;
+use crate::deliver::spool::{self, Spool};
 use crate::deliver::{
     self, Delivery, DeliveryOutcome, IssueResult, Jira, Recorder, Session, SessionError, Sink,
 };
 use crate::error::{Error, Result};
 use crate::git::repo::Repo;
 use crate::plan::{Deploy, DeployState, RangeStatus, RunInfo};
+use crate::range;
 use crate::report::Run;
 
 pub fn link(global: &GlobalArgs, args: &LinkArgs, out: &mut dyn Write) -> Result<()> {
@@ -229,14 +230,9 @@ pub fn settle_one(spool: &Spool, path: &std::path::Path, outcome: &mut DeliveryO
     }
 }
 
-/// `--spool DIR`, else `$DEPLOYLINK_SPOOL`, else none.
+/// `link` and `ci` spool only when asked to: `--spool DIR` or `$DEPLOYLINK_SPOOL`.
 fn spool_from(flag: Option<&std::path::Path>) -> Result<Option<Spool>> {
-    let dir = flag.map(std::path::Path::to_path_buf).or_else(|| {
-        std::env::var_os("DEPLOYLINK_SPOOL")
-            .filter(|v| !v.is_empty())
-            .map(Into::into)
-    });
-    match dir {
+    match spool::location(flag, None) {
         Some(dir) => Ok(Some(Spool::open(&dir)?)),
         None => Ok(None),
     }
@@ -318,7 +314,7 @@ fn record(repo: &Repo, deploys: &[Deploy], outcomes: &[DeliveryOutcome]) -> Resu
         if !changed_environment {
             continue;
         }
-        let refname = format!("refs/deploylink/{}/{}", deploy.project, deploy.environment);
+        let refname = range::deploy_ref(&deploy.project, &deploy.environment);
         if failed {
             log::warn!(
                 "{} -> {}: not recorded in {refname}, because a delivery failed: the next deploy will include these commits again",

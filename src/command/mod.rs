@@ -177,7 +177,11 @@ fn keys(
         },
     };
     let refname = full_refname(&repo, &args.range.to);
-    let base = keys_base(&repo, to, refname.as_deref(), args.range.from.as_deref())?;
+    let from = args.range.from.as_deref().map(BaseRule::parse);
+    let (base, warning) = range::for_keys(&repo, to, refname.as_deref(), from.as_ref())?;
+    if let Some(warning) = warning {
+        log::warn!("{warning}");
+    }
     let options = WalkOptions {
         parents: parent_mode(args.range.first_parent),
         max_commits: None,
@@ -221,27 +225,6 @@ fn write_keys(
     match format {
         Format::Human => write(out, &report::keys_human(issues)),
         Format::Json => write(out, &format!("{:#}\n", report::keys_json(issues, commits))),
-    }
-}
-
-/// `keys` has no project or environment, so its base rules are: `--from`, else the previous
-/// tag when `--to` is a tag, else `to` alone.
-fn keys_base(repo: &Repo, to: Oid, refname: Option<&str>, from: Option<&str>) -> Result<Base> {
-    let is_tag = refname.is_some_and(|r| r.starts_with("refs/tags/"));
-    let rule = match from.map(BaseRule::parse) {
-        Some(rule) => rule,
-        None if is_tag => BaseRule::LastTag,
-        None => {
-            log::warn!("no base given: only the commit itself is scanned; pass --from REV, --from last-tag or --from other-refs");
-            return Ok(Base::none());
-        }
-    };
-    match range::given_base(repo, &rule, to, refname, &|_| true)? {
-        Some(base) => Ok(base),
-        None => {
-            log::warn!("no earlier tag: only the commit itself is scanned");
-            Ok(Base::none())
-        }
     }
 }
 
@@ -458,7 +441,7 @@ pub fn prepare_inputs(
 /// `https://host/path`; other forms are not guessed.
 fn origin_web_url(repo: &Repo) -> Option<String> {
     let remote = repo.git().find_remote("origin").ok()?;
-    crate::plan::deploy::web_url(remote.url().ok()?)
+    crate::git::remote::web_url(remote.url().ok()?, crate::git::remote::UrlForms::HttpsOrSsh)
 }
 
 fn config_check(

@@ -42,6 +42,7 @@ pub use edit::{
     NewTracker,
 };
 pub use environment::{Environment, EnvironmentType};
+pub(crate) use error::did_you_mean;
 pub use error::ConfigError;
 pub use load::{parse_project, parse_trackers, ProjectFile, TrackersFile, DEFAULT_MAX_COMMITS};
 pub use patterns::MAX_REGEX_BYTES;

@@ -27,6 +27,27 @@ use crate::deliver::Delivery;
 /// even a stalled fsync far less than this.
 pub const ABANDONED_AFTER: Duration = Duration::from_secs(60);
 
+/// The variable that names the spool directory when `--spool` does not.
+pub const SPOOL_VAR: &str = "DEPLOYLINK_SPOOL";
+
+/// Where a repository's spool is kept when nothing else names one.
+const IN_GIT_DIR: &str = "deploylink/spool";
+
+/// Where the spool is, the one rule for every command: `--spool DIR`, else
+/// `$DEPLOYLINK_SPOOL`, else `deploylink/spool` in the repository's git directory. `git_dir`
+/// is `None` for a command that spools only when asked to (`link` and `ci`, whose clone is
+/// usually thrown away with the job), and for `retry` outside a repository.
+pub fn location(flag: Option<&Path>, git_dir: Option<&Path>) -> Option<PathBuf> {
+    let from_env = || {
+        std::env::var_os(SPOOL_VAR)
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+    };
+    flag.map(Path::to_path_buf)
+        .or_else(from_env)
+        .or_else(|| git_dir.map(|dir| dir.join(IN_GIT_DIR)))
+}
+
 /// One waiting delivery, as stored.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Entry {
