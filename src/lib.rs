@@ -10,6 +10,7 @@ pub mod ci;
 pub mod command;
 pub mod config;
 pub mod deliver;
+pub mod durable;
 pub mod error;
 pub mod git;
 pub mod issues;
