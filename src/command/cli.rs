@@ -48,6 +48,16 @@ pub struct GlobalArgs {
     pub quiet: bool,
 }
 
+impl GlobalArgs {
+    /// The configuration files the command line names (the rest is discovered).
+    pub fn config_paths(&self) -> crate::config::ConfigPaths {
+        crate::config::ConfigPaths {
+            project: self.config.clone(),
+            trackers: self.trackers.clone(),
+        }
+    }
+}
+
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Print the Jira issue keys of a commit range, or of text on stdin, one per line
@@ -147,6 +157,15 @@ pub enum OnError {
     Warn,
     /// Report the failure and exit 4
     Fail,
+}
+
+impl From<OnError> for crate::deliver::run::OnError {
+    fn from(value: OnError) -> Self {
+        match value {
+            OnError::Warn => crate::deliver::run::OnError::Warn,
+            OnError::Fail => crate::deliver::run::OnError::Fail,
+        }
+    }
 }
 
 /// `--request-timeout`, shared by every command that sends to Jira.

@@ -209,7 +209,7 @@ pub fn run(keep: bool, serve: bool, format: Format, out: &mut dyn Write) -> Resu
         )
     };
     #[cfg(not(feature = "sandbox"))]
-    let (outcomes, sent) = (crate::deliver::Recorder.deliver(deliveries), false);
+    let (outcomes, sent) = (crate::deliver::DryRun.deliver(deliveries), false);
     if format == Format::Human {
         crate::command::write(
             out,

@@ -7,13 +7,15 @@ use std::path::Path;
 use git2::Oid;
 
 use super::link::{deliver_deploys, Delivering};
-use super::{load_config, DeployInputs, PROJECT_FILE};
+use super::PROJECT_FILE;
 use crate::command::cli::{GlobalArgs, HookCommand, OnError, PostReceiveArgs};
-use crate::config::{self, Config, Project, Requirement, Source, Tracker, TrustMode};
+use crate::config::{self, Config, Project, Requirement, Tracker, TrustMode};
+use crate::deliver::run::RunOptions;
 use crate::deliver::spool::{self, Spool};
 use crate::error::{Error, Result};
 use crate::git::push::{self, PushedRef, ReceivedRef};
 use crate::git::repo::Repo;
+use crate::plan::DeployInputs;
 use crate::plan::{BaseRule, Deploy, DeployState, RunInfo};
 use crate::policy;
 use crate::range::{self, Base, Resolved, WalkOptions};
@@ -81,17 +83,20 @@ fn post_receive(global: &GlobalArgs, args: &PostReceiveArgs, out: &mut dyn Write
         }
     };
     let how = Delivering {
-        dry_run: false,
-        budget: args.budget,
-        request_timeout: args.request_timeout.duration,
+        options: RunOptions {
+            dry_run: false,
+            budget: args.budget,
+            request_timeout: args.request_timeout.duration,
+            record: true,
+            spool,
+            progress: None,
+        },
         on_error: args.on_error,
-        record: true,
-        spool,
     };
     let delivered = if deploys.is_empty() {
         Ok(())
     } else {
-        deliver_deploys(global, &repo, &trackers, &deploys, &how, out)
+        deliver_deploys(global, &repo, &trackers, &deploys, how, out)
     };
     match (args.on_error, first_error, delivered) {
         (_, _, Err(error)) => Err(error),
@@ -146,7 +151,9 @@ fn pre_push(global: &GlobalArgs, remote: &str, _url: &str) -> Result<()> {
     }
     let mut problems = Vec::new();
     for pushed in refs.iter().filter(|r| !r.local.is_zero()) {
-        let Some(config) = client_config(global, &repo, Some(pushed.local))? else {
+        let Some(config) =
+            config::client_config(&global.config_paths(), &repo, Some(pushed.local))?
+        else {
             continue;
         };
         let projects = policy::enforcing(config.projects());
@@ -338,43 +345,6 @@ fn applicable<'p>(repo: &Repo, projects: &[&'p Project], id: Oid) -> Result<Vec<
 /// The project file a client hook obeys: `--config`, else the one in commit `at` (pre-push),
 /// else the work tree's (commit-msg), else HEAD's; `None` when there is none (nothing to
 /// enforce). Trackers are not needed to validate.
-fn client_config(global: &GlobalArgs, repo: &Repo, at: Option<Oid>) -> Result<Option<Config>> {
-    if let Some(at) = at {
-        if global.config.is_some() || repo.read_file_at(at, PROJECT_FILE)?.is_some() {
-            return load_config(global, repo, at, TrustMode::Client).map(Some);
-        }
-        return Ok(None);
-    }
-    let source = match &global.config {
-        Some(path) => Some(super::read_source(path)?),
-        None => work_tree_file(repo).or_else(|| head_file(repo)),
-    };
-    let Some(source) = source else {
-        return Ok(None);
-    };
-    let project = config::parse_project(&source, &repo.name())?;
-    let org = super::load_trackers(global, Some(repo.git_dir()), TrustMode::Client)?;
-    Ok(Some(config::resolve(project, org, TrustMode::Client)?))
-}
-
-fn work_tree_file(repo: &Repo) -> Option<Source> {
-    let path = repo.git().workdir()?.join(PROJECT_FILE);
-    let text = std::fs::read(&path).ok()?;
-    Some(Source {
-        name: path.display().to_string(),
-        text,
-    })
-}
-
-fn head_file(repo: &Repo) -> Option<Source> {
-    let head = repo.resolve("HEAD").ok()?;
-    let text = repo.read_file_at(head, PROJECT_FILE).ok()??;
-    Some(Source {
-        name: format!("{PROJECT_FILE} at HEAD"),
-        text,
-    })
-}
-
 /// One message, as `git commit` is about to record it. Only `every-commit` applies here:
 /// whether a push names an issue is for `pre-push` to judge.
 fn commit_msg(global: &GlobalArgs, file: &Path) -> Result<()> {
@@ -386,7 +356,7 @@ fn commit_msg(global: &GlobalArgs, file: &Path) -> Result<()> {
     if message.is_empty() {
         return Ok(()); // git aborts an empty commit itself
     }
-    let Some(config) = client_config(global, &repo, None)? else {
+    let Some(config) = config::client_config(&global.config_paths(), &repo, None)? else {
         return Ok(());
     };
     let projects: Vec<&Project> = config

@@ -6,9 +6,9 @@ use std::path::PathBuf;
 
 use serde_json::json;
 
-use super::link::{open_sessions, settle};
 use crate::command::cli::{GlobalArgs, RetryArgs};
 use crate::config::{Tracker, TrustMode};
+use crate::deliver::run::{open_sessions, settle};
 use crate::deliver::spool::{self, claim, Spool, Spooled};
 use crate::deliver::{self, Delivery, IssueResult, Jira, Sink};
 use crate::error::{Error, Result};
@@ -43,7 +43,7 @@ pub fn retry(global: &GlobalArgs, args: &RetryArgs, out: &mut dyn Write) -> Resu
     }
     // On a server the spool is the hook's: its trackers come from the server's file.
     let git_dir = repo.as_ref().map(Repo::git_dir);
-    let org = super::load_trackers(global, git_dir, TrustMode::ServerHook)?;
+    let org = crate::config::load_trackers(&global.config_paths(), git_dir, TrustMode::ServerHook)?;
     let trackers: Vec<&Tracker> = org
         .as_ref()
         .map(|o| o.trackers().iter().collect())

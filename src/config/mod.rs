@@ -30,6 +30,7 @@ mod patterns;
 mod project;
 mod resolve;
 mod schema;
+mod source;
 mod tracker;
 mod url;
 mod yaml;
@@ -52,6 +53,10 @@ pub use project::{
 };
 pub use resolve::{resolve, Config, TrackersOrigin};
 pub use schema::json_schema;
+pub use source::{
+    client_config, load_config, load_trackers, project_source, read_source, ConfigPaths, LoadError,
+    PROJECT_FILE,
+};
 pub use tracker::{
     Auth, DeploymentsAuth, SecretRef, Tracker, TrackerKind, DEFAULT_DEPLOYMENTS_API_URL,
     DEFAULT_MAX_CONCURRENCY, DEFAULT_TOKEN_URL,

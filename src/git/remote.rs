@@ -1,4 +1,21 @@
-//! A git remote's URL as the repository's web address (for links in Jira).
+//! A git remote's URL as the repository's web address (for links in Jira), and the full name
+//! of a ref given by its short name.
+
+use super::Repo;
+
+impl Repo {
+    /// The full ref name when `rev` names a ref (`main` -> `refs/heads/main`; `HEAD` -> the
+    /// branch it points at).
+    pub fn full_refname(&self, rev: &str) -> Option<String> {
+        let reference = self.git().resolve_reference_from_short_name(rev).ok()?;
+        let reference = reference
+            .resolve()
+            .ok()
+            .filter(|_| rev == "HEAD")
+            .unwrap_or(reference);
+        reference.name().ok().map(str::to_owned)
+    }
+}
 
 /// Which repository URLs can become a web URL.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

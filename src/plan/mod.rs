@@ -8,6 +8,7 @@ use crate::config::{Environment, EnvironmentType, Project};
 use crate::error::Result;
 
 pub mod deploy;
+mod inputs;
 mod requests;
 use crate::deliver::Delivery;
 use crate::git::repo::Repo;
@@ -15,6 +16,7 @@ use crate::issues::{self, CommitFacts, IssueCommits, KeyIndex};
 use crate::jira::remote_link;
 use crate::keys::IssueKey;
 use crate::range::{self, Base, CommitRange, Resolved, WalkOptions, WalkedCommit};
+pub use inputs::{prepare_inputs, DeployInputs};
 pub use requests::remote_link_url;
 
 /// The state a deploy reports (Jira Software's deployment states; `--state`).

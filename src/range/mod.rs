@@ -14,6 +14,17 @@ use git2::Oid;
 use crate::git::{GitError, Repo};
 pub use walk::{ParentMode, WalkedCommit};
 
+impl ParentMode {
+    /// `--first-parent`: only the first parent of merges is followed.
+    pub fn first_parent(first_parent: bool) -> ParentMode {
+        if first_parent {
+            ParentMode::First
+        } else {
+            ParentMode::All
+        }
+    }
+}
+
 /// The commits a deploy ships, oldest first, each with the digest of its message.
 #[derive(Clone, Debug)]
 pub struct CommitRange<T> {
