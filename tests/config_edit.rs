@@ -4,9 +4,15 @@
 use std::path::PathBuf;
 
 use deploylink::config::{
-    parse_trackers, remove_tracker, tracker_block, tracker_names, upsert_tracker, write_atomically,
-    EditError, NewTracker, SecretRef, Source, TrackerKind, TrackersFile,
+    parse_trackers, remove_tracker, tracker_block, tracker_names, upsert_tracker, EditError,
+    NewTracker, SecretRef, Source, TrackerKind, TrackersFile,
 };
+use deploylink::durable::{self, Access};
+
+/// How `tracker connect` and `init` write a configuration file.
+fn write_atomically(path: &std::path::Path, text: &str) -> std::io::Result<()> {
+    durable::write(path, text.as_bytes(), Access::KeepOrShared)
+}
 
 const FILE: &str = "/etc/deploylink/trackers.yml";
 

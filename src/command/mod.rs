@@ -378,7 +378,7 @@ fn init(global: &GlobalArgs, args: &InitArgs, out: &mut dyn Write) -> Result<()>
         }
     }
     let write_file = |path: &Path, text: &str| {
-        crate::config::edit::write_atomically(path, text)
+        crate::durable::write(path, text.as_bytes(), crate::durable::Access::KeepOrShared)
             .map_err(|e| Error::io(format!("write {}", path.display()), e))
     };
     write_file(&path, &text)?;

@@ -11,6 +11,7 @@ use crate::command::cli::{ConnectArgs, GlobalArgs, TrackerCommand};
 use crate::config::edit::{self, NewTracker};
 use crate::config::{self, SecretRef, Source, Tracker, TrustMode};
 use crate::deliver::Session;
+use crate::durable::{self, Access};
 use crate::error::{Error, Result};
 use crate::jira::client::{Attempt, Body, Method, Request, RequestAuth};
 use crate::jira::response;
@@ -91,7 +92,8 @@ fn connect(global: &GlobalArgs, args: &ConnectArgs, out: &mut dyn Write) -> Resu
         ))
     })?;
     let who = check(tracker)?;
-    edit::write_atomically(&path, &text).map_err(|e| Error::io(format!("write {name}"), e))?;
+    durable::write(&path, text.as_bytes(), Access::KeepOrShared)
+        .map_err(|e| Error::io(format!("write {name}"), e))?;
     let replaced = existing
         .as_deref()
         .and_then(|t| edit::tracker_names(t, &name).ok())
@@ -217,7 +219,8 @@ fn disconnect(global: &GlobalArgs, name: &str, out: &mut dyn Write) -> Result<()
         )));
     };
     let text = edit::remove_tracker(&existing, &file_name, name)?;
-    edit::write_atomically(&path, &text).map_err(|e| Error::io(format!("write {file_name}"), e))?;
+    durable::write(&path, text.as_bytes(), Access::KeepOrShared)
+        .map_err(|e| Error::io(format!("write {file_name}"), e))?;
     let users = projects_using(global, name);
     let mut message = format!("removed tracker '{name}' from {file_name}\n");
     if !users.is_empty() {

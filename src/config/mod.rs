@@ -39,8 +39,7 @@ pub use discover::{
     load_trackers_file, trackers_file_candidates, CandidateOrigin, TrackersCandidate,
 };
 pub use edit::{
-    remove_tracker, tracker_block, tracker_names, upsert_tracker, write_atomically, EditError,
-    NewTracker,
+    remove_tracker, tracker_block, tracker_names, upsert_tracker, EditError, NewTracker,
 };
 pub use environment::{Environment, EnvironmentType};
 pub(crate) use error::did_you_mean;

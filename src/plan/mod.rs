@@ -1,5 +1,5 @@
 //! What a deploy will write to Jira, computed without writing anything: the `plan` command
-//! prints it, `--dry-run` will print it, and delivery will execute exactly these requests.
+//! prints it, `link --dry-run` reports it, and delivery executes exactly these requests.
 
 use git2::Oid;
 use serde::Serialize;
@@ -114,7 +114,8 @@ pub struct Deploy {
     pub issues: Vec<IssueCommits>,
     /// The writes to Jira, in the order they are listed (sent concurrently).
     pub deliveries: Vec<Delivery>,
-    /// Warnings worth showing with the plan (no base found, an action not yet supported).
+    /// Notes worth showing with the plan (no base found, a range refused, reverted keys, how
+    /// comments and deployment records behave).
     pub notes: Vec<String>,
 }
 
