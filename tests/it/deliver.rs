@@ -2,7 +2,7 @@
 //! Atlassian's OpenAPI schemas: upserts, unknown issues, rate limits, server errors, dropped
 //! connections, refused credentials, deployment records and comments, and re-runs.
 
-mod support;
+use crate::support;
 
 use std::path::PathBuf;
 use std::process::Output;

@@ -2,7 +2,7 @@
 //! 413, 500 with an empty body, or garbage where JSON belongs. Each gets a clear result and a
 //! documented exit code; no panic, no lost delivery.
 
-mod support;
+use crate::support;
 
 use std::process::{Command, Output};
 

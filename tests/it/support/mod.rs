@@ -1,6 +1,8 @@
 //! Test repositories built with the real `git` binary, with fixed identities and dates.
 #![allow(dead_code)]
 
+pub mod openapi;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 

@@ -2,7 +2,7 @@
 //! (to a path and through `git daemon`), and the sandbox Jira receiving exactly the links
 //! expected; `pre-push` and `commit-msg` blocking bad commits and letting good ones through.
 
-mod support;
+use crate::support;
 
 use std::path::Path;
 use std::process::{Command, Output};

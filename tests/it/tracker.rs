@@ -2,7 +2,7 @@
 //! tells refused credentials from missing permissions from an unreachable or TLS-broken site,
 //! and nothing is written unless the check passed.
 
-mod support;
+use crate::support;
 
 use std::path::{Path, PathBuf};
 use std::process::Output;

@@ -5,7 +5,7 @@
 //! [`run`], which bounds it in time (a hang fails the test instead of blocking it) and checks
 //! that nothing panicked. `docs/reliability.md` maps each item to its test.
 
-mod support;
+use crate::support;
 
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};

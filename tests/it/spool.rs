@@ -2,7 +2,7 @@
 //! retries never send one delivery at once; a `link` killed with SIGKILL at random moments
 //! loses nothing (every issue ends with exactly one link, the spool empty).
 
-mod support;
+use crate::support;
 
 use std::collections::BTreeSet;
 use std::path::PathBuf;

@@ -3,7 +3,7 @@
 //! 400 that must not be retried. Nothing is
 //! lost (each delivery is made or spooled, and `retry` makes the rest), nothing is duplicated.
 
-mod support;
+use crate::support;
 
 use std::process::Command;
 use std::time::{Duration, Instant};

@@ -1,8 +1,7 @@
 //! The binary on real repositories: plan and keys output, exit codes, colour and logs.
 
-#[path = "support/openapi.rs"]
-mod openapi;
-mod support;
+use crate::support;
+use crate::support::openapi;
 
 use std::process::Output;
 

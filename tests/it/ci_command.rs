@@ -2,7 +2,7 @@
 //! payload file, GitLab's and Jenkins's variables), flags overriding them, and a shallow
 //! checkout deepened until the base is there.
 
-mod support;
+use crate::support;
 
 use std::path::Path;
 use std::process::{Command, Output};
