@@ -10,7 +10,7 @@
 //!
 //! The tools must be on PATH: `bash ci-templates/install-test-tools.sh` installs them. The tests
 //! are ignored by a plain `cargo test`; `bash .ci/run` installs the tools and runs them with
-//! `cargo test --locked --test it -- --ignored`. A missing tool fails the test with that
+//! `cargo test --locked -- --ignored`. A missing tool fails the test with that
 //! command. The `deploylink` under test comes first on PATH for every tool.
 
 use std::ffi::OsString;
