@@ -226,7 +226,7 @@ struct Sandbox {
 
 impl Sandbox {
     fn start() -> Sandbox {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_deploylink"))
+        let mut child = crate::support::cli::command()
             .args(["sandbox", "--port", "0", "--any-issue"])
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
