@@ -1,6 +1,10 @@
 //! Test repositories built with the real `git` binary, with fixed identities and dates.
 #![allow(dead_code)]
 
+pub mod cli;
+pub mod jira;
+pub mod openapi;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 

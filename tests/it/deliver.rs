@@ -2,7 +2,7 @@
 //! Atlassian's OpenAPI schemas: upserts, unknown issues, rate limits, server errors, dropped
 //! connections, refused credentials, deployment records and comments, and re-runs.
 
-mod support;
+use crate::support;
 
 use std::path::PathBuf;
 use std::process::Output;
@@ -84,7 +84,7 @@ impl Fixture {
     }
 
     fn link_with_env(&self, extra: &[&str], env: &[(&str, &str)]) -> Output {
-        let mut command = std::process::Command::new(support::deploylink());
+        let mut command = support::cli::command();
         command
             .arg("link")
             .arg("--repo")
@@ -93,8 +93,6 @@ impl Fixture {
             .arg(&self.trackers)
             .args(["--from", &self.base, "--to", "main", "--format", "json"])
             .args(extra)
-            .env_remove("DEPLOYLINK_TRACKERS")
-            .env_remove("RUST_LOG")
             .env("JIRA_USER", USER)
             .env("JIRA_API_TOKEN", TOKEN)
             .env("JIRA_CLIENT_ID", "client-1")
@@ -637,7 +635,7 @@ fn the_time_budget_ends_the_run_instead_of_a_long_wait() {
 #[test]
 fn a_missing_credential_variable_is_named_and_nothing_is_sent() {
     let f = cloud("remote-link");
-    let mut command = std::process::Command::new(support::deploylink());
+    let mut command = support::cli::command();
     let output = command
         .args(["link", "--repo"])
         .arg(f.repo.path())
@@ -670,7 +668,7 @@ fn record_moves_the_deploy_ref_so_the_next_deploy_starts_there() {
     );
     f.repo.commit("WEB-9: after the deploy");
     // No --from: the recorded deploy is the base.
-    let output = std::process::Command::new(support::deploylink())
+    let output = support::cli::command()
         .args(["link", "--format", "json", "--repo"])
         .arg(f.repo.path())
         .arg("--trackers")
@@ -855,7 +853,7 @@ fn the_sandbox_command_serves_and_keeps_its_state_in_a_file() {
     use std::io::{BufRead, BufReader};
     let dir = tempfile::tempdir().unwrap();
     let state = dir.path().join("jira.json");
-    let mut child = std::process::Command::new(support::deploylink())
+    let mut child = support::cli::command()
         .args([
             "sandbox",
             "--port",

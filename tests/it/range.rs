@@ -1,6 +1,6 @@
 //! Commit ranges (SPEC 4) on real repositories built with `git`, checked against `git rev-list`.
 
-mod support;
+use crate::support;
 
 use deploylink::git::push::ReceivedRef;
 use deploylink::git::repo::Repo;

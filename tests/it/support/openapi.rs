@@ -1,8 +1,7 @@
 //! Validates JSON request bodies against Atlassian's published OpenAPI schemas, so that a
 //! request the real Jira would reject (as far as its spec says) fails a test.
 //!
-//! Use from an integration test with
-//! `#[path = "support/openapi.rs"] mod openapi;` (this file is not part of `support/mod.rs`).
+//! Use from a test module with `use crate::support::openapi;`.
 //!
 //! The schemas come from `src/sandbox/jira-schemas.json` (the one checked-in copy, which the
 //! sandbox server embeds too), generated from the specs in
@@ -21,7 +20,7 @@ use std::sync::OnceLock;
 use serde_json::Value;
 
 /// The checked-in, generated schema document.
-const SCHEMAS_JSON: &str = include_str!("../../src/sandbox/jira-schemas.json");
+const SCHEMAS_JSON: &str = include_str!("../../../src/sandbox/jira-schemas.json");
 
 /// Routes that are not in the specs' `paths` but reach the same operation: Jira Software's
 /// OAuth/on-premise base URL (`https://api.atlassian.com/jira/{type}/{version}/cloud/{cloudId}/...`,

@@ -1,7 +1,7 @@
 //! `docs/config.schema.json` is the schema generated from the types, and it accepts the SPEC's
 //! examples.
 //!
-//! To regenerate the checked-in schema: `UPDATE_SCHEMA=1 cargo test --test config_schema`.
+//! To regenerate the checked-in schema: `UPDATE_SCHEMA=1 cargo test --test it config_schema`.
 
 use std::path::Path;
 
@@ -29,7 +29,7 @@ fn checked_in_schema_is_the_generated_one() {
     assert!(
         checked_in == generated,
         "docs/config.schema.json differs from the schema generated from the configuration types.\n\
-         Regenerate it with:\n\n    UPDATE_SCHEMA=1 cargo test --test config_schema\n\n\
+         Regenerate it with:\n\n    UPDATE_SCHEMA=1 cargo test --test it config_schema\n\n\
          and commit the result."
     );
 }

@@ -1,8 +1,7 @@
 //! The binary on real repositories: plan and keys output, exit codes, colour and logs.
 
-#[path = "support/openapi.rs"]
-mod openapi;
-mod support;
+use crate::support;
+use crate::support::openapi;
 
 use std::process::Output;
 
@@ -61,13 +60,8 @@ fn fixture() -> Fixture {
 }
 
 fn run(args: &[&str], envs: &[(&str, &str)]) -> Output {
-    let mut command = std::process::Command::new(support::deploylink());
-    command
-        .args(args)
-        .env_remove("DEPLOYLINK_TRACKERS")
-        .env_remove("RUST_LOG")
-        .env_remove("NO_COLOR")
-        .env_remove("CLICOLOR_FORCE");
+    let mut command = support::cli::command();
+    command.args(args);
     for (k, v) in envs {
         command.env(k, v);
     }

@@ -1,9 +1,8 @@
-//! Request bodies checked against Atlassian's OpenAPI schemas (tests/support/openapi.rs), and
+//! Request bodies checked against Atlassian's OpenAPI schemas (tests/it/support/openapi.rs), and
 //! proof that the checker can fail. Gaps where a spec states a limit only in prose are tested as
 //! gaps (the body is accepted), so that a spec update that encodes them shows up here.
 
-#[path = "support/openapi.rs"]
-mod openapi;
+use crate::support::openapi;
 
 use serde_json::{json, Value};
 
@@ -489,8 +488,10 @@ fn operation_for_routes_requests() {
 
 /// Re-runs extract.py and compares with the checked-in src/sandbox/jira-schemas.json. Needs `python3` and the
 /// specs (default `../shared/jira-specs` from the repository root; override the directory with
-/// DEPLOYLINK_JIRA_SPECS). Fails, never skips, when either is missing.
+/// DEPLOYLINK_JIRA_SPECS). Fails, never skips, when either is missing. Ignored by a plain
+/// `cargo test` (the specs are not in the repository); `bash .ci/run` runs it with `--ignored`.
 #[test]
+#[ignore = "needs python3 and Atlassian's OpenAPI files (../shared/jira-specs or DEPLOYLINK_JIRA_SPECS); bash .ci/run runs it"]
 fn schemas_json_matches_extract_py() {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
     let dir = root.join("tests/fixtures/jira-schemas");

@@ -2,9 +2,9 @@
 //! 413, 500 with an empty body, or garbage where JSON belongs. Each gets a clear result and a
 //! documented exit code; no panic, no lost delivery.
 
-mod support;
+use crate::support;
 
-use std::process::{Command, Output};
+use std::process::Output;
 
 use deploylink::sandbox::{Fault, FaultAction, Options, Sandbox};
 use serde_json::Value;
@@ -26,12 +26,7 @@ fn fixture() -> Fixture {
         "Add deploylink",
     );
     let base = repo.git(&["rev-parse", "HEAD"]);
-    let trackers = repo.path().join(".git/trackers.yml");
-    std::fs::write(
-        &trackers,
-        format!("version: 1\ntrackers:\n  acme:\n    kind: jira-cloud\n    url: {}\n    auth: {{ user_env: JIRA_USER, token_env: JIRA_API_TOKEN }}\n", jira.url()),
-    )
-    .unwrap();
+    let trackers = support::jira::write_trackers(repo.path(), &jira.url(), "");
     Fixture {
         repo,
         jira,
@@ -42,7 +37,7 @@ fn fixture() -> Fixture {
 
 impl Fixture {
     fn link(&self) -> Output {
-        Command::new(support::deploylink())
+        support::cli::command()
             .args(["link", "--format", "json", "--on-error", "warn", "--repo"])
             .arg(self.repo.path())
             .arg("--trackers")
@@ -50,7 +45,6 @@ impl Fixture {
             .args(["--from", &self.base, "--to", "main"])
             .env("JIRA_USER", "u@example.com")
             .env("JIRA_API_TOKEN", "t")
-            .env_remove("RUST_LOG")
             .output()
             .unwrap()
     }
@@ -142,7 +136,7 @@ fn payload_too_large_and_an_empty_500_fail_clearly_without_retries() {
         assert_eq!(sent, 1, "{key}: a 413 or 500 is not retried");
     }
     // Under the default --on-error fail, the same run exits 4.
-    let failing = Command::new(support::deploylink())
+    let failing = support::cli::command()
         .args(["link", "--repo"])
         .arg(f.repo.path())
         .arg("--trackers")
@@ -170,7 +164,7 @@ fn a_site_that_answers_garbage_is_not_taken_for_jira() {
         },
     });
     let file = f.repo.path().join(".git/org.yml");
-    let output = Command::new(support::deploylink())
+    let output = support::cli::command()
         .args([
             "tracker",
             "connect",

@@ -2,7 +2,7 @@
 //! through the same checks the fuzz targets run (`fuzz/checks.rs`), on stable Rust: a finding
 //! fixed once stays fixed, and the checks themselves are built and run by `cargo test`.
 
-#[path = "../fuzz/checks.rs"]
+#[path = "../../fuzz/checks.rs"]
 mod checks;
 
 use std::path::Path;

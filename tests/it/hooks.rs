@@ -2,13 +2,14 @@
 //! (to a path and through `git daemon`), and the sandbox Jira receiving exactly the links
 //! expected; `pre-push` and `commit-msg` blocking bad commits and letting good ones through.
 
-mod support;
+use crate::support;
 
 use std::path::Path;
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
 use deploylink::sandbox::{Fault, FaultAction, Options, Sandbox};
+use support::cli::text;
 use support::{git_command, TestRepo};
 
 const PROJECT: &str = "version: 1
@@ -35,14 +36,7 @@ fn setup(project: &str) -> Setup {
     let server = TestRepo::bare();
     let trackers = server.path().join("deploylink/trackers.yml");
     std::fs::create_dir_all(trackers.parent().unwrap()).unwrap();
-    std::fs::write(
-        &trackers,
-        format!(
-            "version: 1\ntrackers:\n  acme:\n    kind: jira-cloud\n    url: {}\n    auth: {{ user_env: JIRA_USER, token_env: JIRA_API_TOKEN }}\n",
-            jira.url()
-        ),
-    )
-    .unwrap();
+    std::fs::write(&trackers, support::jira::trackers_file(&jira.url(), "")).unwrap();
     let installed = deploylink(server.path(), &["install-hook", "post-receive"]);
     assert_eq!(
         installed.status.code(),
@@ -57,17 +51,12 @@ fn setup(project: &str) -> Setup {
 }
 
 fn deploylink(repo: &Path, args: &[&str]) -> Output {
-    Command::new(support::deploylink())
+    support::cli::command()
         .arg("--repo")
         .arg(repo)
         .args(args)
-        .env_remove("RUST_LOG")
         .output()
         .unwrap()
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
 }
 
 /// `git push` from `work` with Jira's credentials in the environment (a local push runs the
@@ -387,7 +376,7 @@ fn the_hook_stays_within_its_budget_and_never_fails_the_push() {
     assert_eq!(std::fs::read_dir(&spool).unwrap().count(), 1);
     // Jira is back: retry delivers it and empties the spool.
     s.jira.reset();
-    let retried = Command::new(support::deploylink())
+    let retried = support::cli::command()
         .args(["--repo"])
         .arg(s.server.path())
         .arg("retry")
@@ -568,7 +557,7 @@ fn check_exists_asks_jira_and_an_unreachable_jira_does_not_block() {
     let message = work.path().join(".git/MSG");
     let check = |text: &str| {
         std::fs::write(&message, text).unwrap();
-        Command::new(support::deploylink())
+        support::cli::command()
             .args(["hook", "commit-msg"])
             .arg(&message)
             .current_dir(work.path())

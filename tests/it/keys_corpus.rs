@@ -1,4 +1,4 @@
-//! The key rules over real commit messages: `shared/corpus/` (see its README.md).
+//! The key rules over real commit messages: `tests/fixtures/corpus/` (see its README.md).
 //!
 //! Expectations come from outside the extractor: the README's reference regex
 //! `\b[A-Z][A-Z0-9_]+-[0-9]+\b` (checked here against the published reference lists), and lists
@@ -16,19 +16,9 @@ struct Commit {
     message: String,
 }
 
-/// `DEPLOYLINK_CORPUS`, or `shared/corpus` next to this repository (where CI puts it).
+/// The corpus, checked in (see its README.md for its source and licence).
 fn corpus_dir() -> PathBuf {
-    let dir = match std::env::var_os("DEPLOYLINK_CORPUS") {
-        Some(dir) => PathBuf::from(dir),
-        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus"),
-    };
-    assert!(
-        dir.join("README.md").is_file(),
-        "the commit-message corpus is missing: looked for {}; put `shared/` next to this \
-         repository or set DEPLOYLINK_CORPUS to the corpus directory",
-        dir.display()
-    );
-    dir
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/corpus")
 }
 
 fn read(name: &str) -> String {

@@ -1,5 +1,5 @@
 //! CLI snapshots: `--help`, usage and configuration errors, and their exit codes.
-//! Regenerate after an intended change with `TRYCMD=overwrite cargo test --test cli_snapshots`,
+//! Regenerate after an intended change with `TRYCMD=overwrite cargo test --test it cli_snapshots`,
 //! then read the diff.
 
 #[test]

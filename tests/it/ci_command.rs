@@ -2,10 +2,10 @@
 //! payload file, GitLab's and Jenkins's variables), flags overriding them, and a shallow
 //! checkout deepened until the base is there.
 
-mod support;
+use crate::support;
 
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 
 use deploylink::sandbox::{Options, Sandbox};
 use serde_json::Value;
@@ -37,15 +37,12 @@ fn fixture() -> Fixture {
     for i in 1..=5 {
         commits.push(repo.commit(&format!("WEB-{i}: change {i}")));
     }
-    let trackers = repo.path().join(".git/trackers.yml");
-    std::fs::write(
-        &trackers,
-        format!(
-            "version: 1\ntrackers:\n  acme:\n    kind: jira-cloud\n    url: {url}\n    auth: {{ user_env: JIRA_USER, token_env: JIRA_API_TOKEN }}\n    deployments: {{ client_id_env: JIRA_USER, client_secret_env: JIRA_API_TOKEN, api_url: {url}, token_url: {url}/oauth/token }}\n",
-            url = jira.url()
-        ),
-    )
-    .unwrap();
+    let url = jira.url();
+    let trackers = support::jira::write_trackers(
+        repo.path(),
+        &url,
+        &format!("    deployments: {{ client_id_env: JIRA_USER, client_secret_env: JIRA_API_TOKEN, api_url: {url}, token_url: {url}/oauth/token }}\n"),
+    );
     Fixture {
         repo,
         jira,
@@ -57,15 +54,14 @@ fn fixture() -> Fixture {
 /// Runs `deploylink ci` in `dir` with only `vars` of the CI's environment (the test
 /// process's own CI variables are removed).
 fn ci(dir: &Path, trackers: &Path, vars: &[(&str, &str)], args: &[&str]) -> Output {
-    let mut command = Command::new(support::deploylink());
+    let mut command = support::cli::command();
     command
         .current_dir(dir)
         .args(["ci", "--format", "json", "--trackers"])
         .arg(trackers)
         .args(args)
         .env("JIRA_USER", "ci@example.com")
-        .env("JIRA_API_TOKEN", "token")
-        .env_remove("RUST_LOG");
+        .env("JIRA_API_TOKEN", "token");
     for (name, _) in std::env::vars() {
         let ci_var = [
             "GITHUB_",

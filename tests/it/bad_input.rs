@@ -5,12 +5,11 @@
 //! [`run`], which bounds it in time (a hang fails the test instead of blocking it) and checks
 //! that nothing panicked. `docs/reliability.md` maps each item to its test.
 
-mod support;
+use crate::support;
 
-use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
+use std::time::Duration;
 
 use deploylink::sandbox::{Credentials, Fault, FaultAction, Options, Sandbox};
 use serde_json::Value;
@@ -83,12 +82,9 @@ impl std::fmt::Display for Run {
 /// `deploylink` with a clean environment: no organization file, spool or log filter from the
 /// test's own environment, Jira's credentials set (tests remove them where they need to).
 fn deploylink(home: &Path) -> Command {
-    let mut command = Command::new(support::deploylink());
+    let mut command = support::cli::command();
     command
-        .env_remove("DEPLOYLINK_TRACKERS")
-        .env_remove("DEPLOYLINK_SPOOL")
         .env_remove("XDG_CONFIG_HOME")
-        .env_remove("RUST_LOG")
         // Unset, a panic prints its "run with `RUST_BACKTRACE=1`" note, which `run` looks for.
         .env_remove("RUST_BACKTRACE")
         .env("HOME", home)
@@ -99,38 +95,13 @@ fn deploylink(home: &Path) -> Command {
 
 /// Runs `command` with `stdin`, killing it after [`HANG`]; asserts that nothing panicked.
 #[track_caller]
-fn run(mut command: Command, stdin: &[u8]) -> Run {
-    let started = Instant::now();
-    let mut child = command
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start deploylink");
-    let mut input = child.stdin.take().unwrap();
-    let stdin = stdin.to_vec();
-    // A broken pipe (a command that does not read stdin) is fine.
-    let writer = std::thread::spawn(move || drop(input.write_all(&stdin)));
-    let stdout = read_all(child.stdout.take().unwrap());
-    let stderr = read_all(child.stderr.take().unwrap());
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        if started.elapsed() > HANG {
-            child.kill().unwrap();
-            child.wait().unwrap();
-            panic!("deploylink ran longer than {HANG:?}: {command:?}");
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    };
-    let elapsed = started.elapsed();
-    writer.join().unwrap();
+fn run(command: Command, stdin: &[u8]) -> Run {
+    let ran = support::cli::run(command, stdin, HANG);
     let run = Run {
-        code: status.code(),
-        stdout: stdout.join().unwrap(),
-        stderr: stderr.join().unwrap(),
-        elapsed,
+        code: ran.output.status.code(),
+        stdout: support::cli::text(&ran.output.stdout),
+        stderr: support::cli::text(&ran.output.stderr),
+        elapsed: ran.elapsed,
     };
     for text in [&run.stdout, &run.stderr] {
         assert!(
@@ -139,14 +110,6 @@ fn run(mut command: Command, stdin: &[u8]) -> Run {
         );
     }
     run
-}
-
-fn read_all(mut pipe: impl Read + Send + 'static) -> std::thread::JoinHandle<String> {
-    std::thread::spawn(move || {
-        let mut bytes = Vec::new();
-        pipe.read_to_end(&mut bytes).unwrap();
-        String::from_utf8_lossy(&bytes).into_owned()
-    })
 }
 
 /// A repository whose `main` deploys WEB-1 and WEB-2 to production since `base`, with an
@@ -162,17 +125,12 @@ fn fixture(url: &str) -> Fixture {
     let base = repo.commit_file(".deploylink.yml", PROJECT, "Add deploylink");
     repo.commit("WEB-1: first change");
     repo.commit("WEB-2: second change");
-    let trackers = repo.path().join(".git/trackers.yml");
-    std::fs::write(&trackers, trackers_file(url)).unwrap();
+    let trackers = support::jira::write_trackers(repo.path(), url, "");
     Fixture {
         repo,
         trackers,
         base,
     }
-}
-
-fn trackers_file(url: &str) -> String {
-    format!("version: 1\ntrackers:\n  acme:\n    kind: jira-cloud\n    url: {url}\n    auth: {{ user_env: JIRA_USER, token_env: JIRA_API_TOKEN }}\n")
 }
 
 impl Fixture {

@@ -2,7 +2,7 @@
 //! tells refused credentials from missing permissions from an unreachable or TLS-broken site,
 //! and nothing is written unless the check passed.
 
-mod support;
+use crate::support;
 
 use std::path::{Path, PathBuf};
 use std::process::Output;
@@ -24,12 +24,10 @@ fn sandbox() -> Sandbox {
 }
 
 fn run(dir: &Path, args: &[&str], token: Option<&str>) -> Output {
-    let mut command = std::process::Command::new(support::deploylink());
+    let mut command = support::cli::command();
     command
         .current_dir(dir)
         .args(args)
-        .env_remove("DEPLOYLINK_TRACKERS")
-        .env_remove("RUST_LOG")
         .env("HOME", dir)
         .env_remove("XDG_CONFIG_HOME")
         .env("JIRA_USER", "dana@example.com");
@@ -228,7 +226,7 @@ fn list_check_reports_each_tracker() {
         ),
     )
     .unwrap();
-    let mut command = std::process::Command::new(support::deploylink());
+    let mut command = support::cli::command();
     let output = command
         .args([
             "tracker",

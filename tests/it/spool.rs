@@ -2,7 +2,7 @@
 //! retries never send one delivery at once; a `link` killed with SIGKILL at random moments
 //! loses nothing (every issue ends with exactly one link, the spool empty).
 
-mod support;
+use crate::support;
 
 use std::collections::BTreeSet;
 use std::path::PathBuf;
@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 
 use deploylink::sandbox::{Fault, FaultAction, Options, Sandbox};
 use serde_json::Value;
+use support::cli::text;
 use support::TestRepo;
 
 struct Fixture {
@@ -33,15 +34,8 @@ fn fixture(issues: usize, options: Options) -> Fixture {
     let base = repo.git(&["rev-parse", "HEAD"]);
     let keys: Vec<String> = (1..=issues).map(|i| format!("WEB-{i}")).collect();
     repo.commit(&format!("Release\n\n{}", keys.join(" ")));
-    let trackers = repo.path().join(".git/trackers.yml");
-    std::fs::write(
-        &trackers,
-        format!(
-            "version: 1\ntrackers:\n  acme:\n    kind: jira-cloud\n    url: {}\n    auth: {{ user_env: JIRA_USER, token_env: JIRA_API_TOKEN }}\n    max_concurrency: 2\n",
-            jira.url()
-        ),
-    )
-    .unwrap();
+    let trackers =
+        support::jira::write_trackers(repo.path(), &jira.url(), "    max_concurrency: 2\n");
     let spool = repo.path().join(".git/spool");
     Fixture {
         repo,
@@ -55,7 +49,7 @@ fn fixture(issues: usize, options: Options) -> Fixture {
 
 impl Fixture {
     fn command(&self, args: &[&str]) -> Command {
-        let mut command = Command::new(support::deploylink());
+        let mut command = support::cli::command();
         command
             .arg("--repo")
             .arg(self.repo.path())
@@ -63,9 +57,7 @@ impl Fixture {
             .arg(&self.trackers)
             .args(args)
             .env("JIRA_USER", "ci@example.com")
-            .env("JIRA_API_TOKEN", "token")
-            .env_remove("DEPLOYLINK_SPOOL")
-            .env_remove("RUST_LOG");
+            .env("JIRA_API_TOKEN", "token");
         command
     }
 
@@ -110,10 +102,6 @@ impl Fixture {
         }
         assert!(state.rejected.is_empty());
     }
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
 }
 
 #[test]

@@ -3,9 +3,8 @@
 //! 400 that must not be retried. Nothing is
 //! lost (each delivery is made or spooled, and `retry` makes the rest), nothing is duplicated.
 
-mod support;
+use crate::support;
 
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 use deploylink::sandbox::{Fault, FaultAction, Options, Sandbox};
@@ -40,12 +39,7 @@ fn a_fault_storm_loses_and_duplicates_nothing() {
     let base = repo.git(&["rev-parse", "HEAD"]);
     let keys: Vec<String> = (1..=ISSUES).map(|i| format!("WEB-{i}")).collect();
     repo.commit(&format!("Release\n\n{}", keys.join(" ")));
-    let trackers = repo.path().join(".git/trackers.yml");
-    std::fs::write(
-        &trackers,
-        format!("version: 1\ntrackers:\n  acme:\n    kind: jira-cloud\n    url: {}\n    auth: {{ user_env: JIRA_USER, token_env: JIRA_API_TOKEN }}\n", jira.url()),
-    )
-    .unwrap();
+    let trackers = support::jira::write_trackers(repo.path(), &jira.url(), "");
     let spool = repo.path().join(".git/spool");
     // Checked in order: the first matching fault with hits left applies.
     jira.push_fault(fault(
@@ -98,7 +92,7 @@ fn a_fault_storm_loses_and_duplicates_nothing() {
     ));
     jira.push_fault(fault(None, None, 0.1, FaultAction::Reset));
     let run = |args: &[&str]| {
-        Command::new(support::deploylink())
+        support::cli::command()
             .arg("--repo")
             .arg(repo.path())
             .arg("--trackers")
@@ -108,7 +102,6 @@ fn a_fault_storm_loses_and_duplicates_nothing() {
             .arg(&spool)
             .env("JIRA_USER", "ci@example.com")
             .env("JIRA_API_TOKEN", "token")
-            .env_remove("RUST_LOG")
             .output()
             .unwrap()
     };
