@@ -725,7 +725,7 @@ fn the_spool_named_by_the_variable_is_used_by_the_hook_and_by_retry() {
         "the hook spools where the variable says, not in the repository"
     );
     s.jira.reset();
-    let retried = Command::new(support::deploylink())
+    let retried = support::cli::command()
         .arg("--repo")
         .arg(s.server.path())
         .arg("retry")
