@@ -6,9 +6,10 @@
 //!    (so it works in a bare server repository, and a deploy uses the file it ships);
 //! 3. for `commit-msg`, which has no commit yet: the work tree's file, else the one at `HEAD`.
 //!
-//! The organization's trackers file: see [`super::trackers_file_candidates`] (`--trackers`,
-//! `$DEPLOYLINK_TRACKERS`, the server's `$GIT_DIR/deploylink/trackers.yml`, the user's
-//! configuration directory, `/etc/deploylink/trackers.yml`).
+//! The organization's trackers file: [`super::trackers_file_candidates`] (`--trackers`,
+//! `$DEPLOYLINK_TRACKERS`, the user's configuration directory; in a server hook
+//! `$GIT_DIR/deploylink/trackers.yml`, then `/etc/deploylink/trackers.yml`). Both orders are
+//! written down in `docs/configuration.md`.
 
 use std::path::{Path, PathBuf};
 
