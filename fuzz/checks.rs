@@ -1,6 +1,6 @@
 //! What each fuzz target feeds deploylink, and what must hold for any input besides "no
 //! panic". Shared by the libFuzzer targets (`fuzz/fuzz_targets/`) and by
-//! `tests/fuzz_regressions.rs`, which replays every saved input on stable Rust in `cargo test`.
+//! `tests/it/fuzz_regressions.rs`, which replays every saved input on stable Rust in `cargo test`.
 
 #![allow(dead_code)] // each fuzz target uses one function of this file
 

@@ -3,7 +3,7 @@
 # was found. Usage: bash fuzz/run.sh [SECONDS_PER_TARGET] [TARGET...]  (default 60 s, all).
 # Needs the nightly toolchain (cargo-fuzz's sanitizer flags) and installs cargo-fuzz if absent.
 # A crash is saved under fuzz/artifacts/TARGET/; copy it to fuzz/regressions/TARGET/ once
-# fixed, and `cargo test --test fuzz_regressions` replays it from then on.
+# fixed, and `cargo test --test it fuzz_regressions` replays it from then on.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

@@ -9,4 +9,4 @@ cd "$(dirname "$0")/.."
 export DEPLOYLINK_CRASH_TRIALS="${1:-100}"
 export DEPLOYLINK_CRASH_SEED="${DEPLOYLINK_CRASH_SEED:-$(date +%s)}"
 echo "crash loop: $DEPLOYLINK_CRASH_TRIALS trials, seed $DEPLOYLINK_CRASH_SEED"
-cargo test --locked --test spool a_link_killed_at_random_moments_loses_nothing -- --nocapture
+cargo test --locked --test it spool::a_link_killed_at_random_moments_loses_nothing -- --nocapture

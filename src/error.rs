@@ -120,6 +120,35 @@ impl Error {
     }
 }
 
+impl From<crate::config::LoadError> for Error {
+    fn from(error: crate::config::LoadError) -> Self {
+        match error {
+            crate::config::LoadError::Config(e) => Error::Config(e),
+            crate::config::LoadError::Git(e) => Error::Git(e),
+        }
+    }
+}
+
+impl From<crate::deliver::run::RunError> for Error {
+    fn from(error: crate::deliver::run::RunError) -> Self {
+        match error {
+            crate::deliver::run::RunError::Session(e) => Error::Session(e),
+            crate::deliver::run::RunError::Record(e) => Error::Git(e),
+        }
+    }
+}
+
+impl From<crate::deliver::run::RunFailure> for Error {
+    fn from(failure: crate::deliver::run::RunFailure) -> Self {
+        match failure {
+            crate::deliver::run::RunFailure::Deliveries { failed } => {
+                Error::DeliveryFailed { failed }
+            }
+            crate::deliver::run::RunFailure::Session(e) => Error::Session(e),
+        }
+    }
+}
+
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 #[cfg(test)]

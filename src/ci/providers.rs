@@ -1,7 +1,8 @@
 //! The providers read from environment variables alone (every one but GitHub Actions).
 
-use super::env::{encode_path_segment, jenkins_ref, web_url, Env, UrlForms};
+use super::env::{encode_path_segment, jenkins_ref, Env};
 use super::{CiError, Detected};
+use crate::git::remote::{web_url, UrlForms};
 
 pub(super) fn gitlab(env: &mut Env) -> Result<Detected, CiError> {
     Ok(Detected {

@@ -5,14 +5,15 @@
 use std::io::Write;
 
 use super::link::{deliver_deploys, Delivering};
-use super::{full_refname, prepare_inputs, DeployInputs};
+use super::prepare_inputs;
 use crate::command::cli::{CiArgs, GlobalArgs};
 use crate::config::{Config, Tracker, TrustMode};
 use crate::error::{Error, Result};
 use crate::git::repo::Repo;
 use crate::git::GitError;
+use crate::plan::DeployInputs;
 use crate::plan::{BaseRule, Deploy, RunInfo};
-use crate::range::{Base, BaseSource};
+use crate::range::{self, Base};
 
 /// `git fetch --deepen` steps: CI checkouts hold 1 to 50 commits; after these the history
 /// is as deep as a deploy's range reasonably is, and the run fails with the fix instead.
@@ -42,7 +43,7 @@ pub fn ci(global: &GlobalArgs, args: &CiArgs, out: &mut dyn Write) -> Result<()>
         .refname
         .clone()
         .or(detected.refname.clone())
-        .or_else(|| full_refname(&repo, &to_rev));
+        .or_else(|| repo.full_refname(&to_rev));
     let run = RunInfo {
         url: args.run_url.clone().or(detected.run_url.clone()),
         id: args.run_id.clone().or(detected.run_id.clone()),
@@ -74,7 +75,7 @@ pub fn ci(global: &GlobalArgs, args: &CiArgs, out: &mut dyn Write) -> Result<()>
     let (config, deploys) = plan_deepening(global, &mut repo, &inputs, &mut deepened)?;
     let trackers: Vec<&Tracker> = config.trackers().map(|(t, _)| t).collect();
     let how = Delivering::from_args(&args.delivery)?;
-    deliver_deploys(global, &repo, &trackers, &deploys, &how, out)
+    deliver_deploys(global, &repo, &trackers, &deploys, how, out)
 }
 
 /// The CI's previous commit as a base, deepening a shallow clone until it is there. A commit
@@ -83,12 +84,7 @@ pub fn ci(global: &GlobalArgs, args: &CiArgs, out: &mut dyn Write) -> Result<()>
 fn ci_base(repo: &mut Repo, before: &str, deepened: &mut usize) -> Result<Option<Base>> {
     loop {
         match repo.resolve(before) {
-            Ok(id) => {
-                return Ok(Some(Base {
-                    exclude: vec![id],
-                    source: BaseSource::CiPrevious(id),
-                }))
-            }
+            Ok(id) => return Ok(Some(range::ci_previous(id))),
             Err(_) if repo.is_shallow() => deepen(repo, deepened)?,
             Err(_) => {
                 log::warn!(

@@ -1,4 +1,4 @@
-//! The command line (SPEC 12): argument types only. `command.rs` runs them.
+//! The command line: argument types only. `command.rs` runs them.
 
 use std::path::PathBuf;
 
@@ -48,6 +48,16 @@ pub struct GlobalArgs {
     pub quiet: bool,
 }
 
+impl GlobalArgs {
+    /// The configuration files the command line names (the rest is discovered).
+    pub fn config_paths(&self) -> crate::config::ConfigPaths {
+        crate::config::ConfigPaths {
+            project: self.config.clone(),
+            trackers: self.trackers.clone(),
+        }
+    }
+}
+
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Print the Jira issue keys of a commit range, or of text on stdin, one per line
@@ -90,7 +100,7 @@ pub enum Command {
 /// Which commits: shared by `keys` and `plan`.
 #[derive(Debug, Args)]
 pub struct RangeArgs {
-    /// The base: a revision, `last-tag` (previous matching tag) or `other-refs` (commits on no other ref, as for a new branch); default: SPEC 4's base rules
+    /// The base: a revision, `last-tag` (previous matching tag) or `other-refs` (commits on no other ref, as for a new branch); default: the last recorded deploy, else for a tag the previous matching tag, else the deployed commit alone
     #[arg(long, value_name = "REV")]
     pub from: Option<String>,
     /// The deployed commit or ref
@@ -149,6 +159,15 @@ pub enum OnError {
     Fail,
 }
 
+impl From<OnError> for crate::deliver::run::OnError {
+    fn from(value: OnError) -> Self {
+        match value {
+            OnError::Warn => crate::deliver::run::OnError::Warn,
+            OnError::Fail => crate::deliver::run::OnError::Fail,
+        }
+    }
+}
+
 /// `--request-timeout`, shared by every command that sends to Jira.
 #[derive(Clone, Copy, Debug, Args)]
 pub struct RequestTimeout {
@@ -174,7 +193,7 @@ pub struct DeliveryArgs {
     /// Do everything but write to Jira, and print the requests (as `plan`)
     #[arg(long)]
     pub dry_run: bool,
-    /// Keep each delivery in this directory until it is made (default: $DEPLOYLINK_SPOOL; without one, a failure is only reported)
+    /// Keep each delivery in this directory until it is made (default: $DEPLOYLINK_SPOOL; without either, a failure is only reported)
     #[arg(long, value_name = "DIR")]
     pub spool: Option<PathBuf>,
 }
@@ -199,7 +218,7 @@ pub struct LinkArgs {
 /// `deploylink ci`: every flag optional; a flag wins over what the CI's environment says.
 #[derive(Debug, Args)]
 pub struct CiArgs {
-    /// The base: a revision, `last-tag` or `other-refs`; default: the last recorded deploy, else the CI's previous commit, else SPEC 4's rules
+    /// The base: a revision, `last-tag` or `other-refs`; default: the last recorded deploy, else the CI's previous commit, else for a tag the previous matching tag, else the deployed commit alone
     #[arg(long, value_name = "REV")]
     pub from: Option<String>,
     /// The deployed commit; default: the CI's commit
@@ -282,7 +301,7 @@ pub struct PostReceiveArgs {
     pub budget: std::time::Duration,
     #[command(flatten)]
     pub request_timeout: RequestTimeout,
-    /// Where deliveries wait until they are made (default: $GIT_DIR/deploylink/spool)
+    /// Where deliveries wait until they are made (default: $DEPLOYLINK_SPOOL, else $GIT_DIR/deploylink/spool)
     #[arg(long, value_name = "DIR")]
     pub spool: Option<PathBuf>,
 }

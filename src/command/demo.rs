@@ -18,7 +18,7 @@ use crate::plan::{self, BaseRule, DeployTarget, RunInfo};
 use crate::range::WalkOptions;
 use crate::report::Format;
 
-const PROJECT_FILE: &str = r#"# The project file, versioned with the code (SPEC 3.2).
+const PROJECT_FILE: &str = r#"# The project file, versioned with the code.
 version: 1
 default_tracker: acme
 repo_url: https://git.example.com/acme/shop
@@ -209,7 +209,7 @@ pub fn run(keep: bool, serve: bool, format: Format, out: &mut dyn Write) -> Resu
         )
     };
     #[cfg(not(feature = "sandbox"))]
-    let (outcomes, sent) = (crate::deliver::Recorder.deliver(deliveries), false);
+    let (outcomes, sent) = (crate::deliver::DryRun.deliver(deliveries), false);
     if format == Format::Human {
         crate::command::write(
             out,
@@ -275,7 +275,7 @@ fn trackers_file(url: &str, dir: &Path) -> Result<config::TrackersFile> {
     }
     let file = |name: &str| dir.join(name).display().to_string();
     let text = format!(
-        "# The organization file (SPEC 3.1): secrets are named, never written.\n\
+        "# The organization file: secrets are named, never written.\n\
          version: 1\n\
          trackers:\n  acme:\n    kind: jira-cloud\n    url: {url}\n    auth:\n      user_file: \"{}\"\n      token_file: \"{}\"\n\
          \x20   deployments:\n      client_id_file: \"{}\"\n      client_secret_file: \"{}\"\n      api_url: {url}\n      token_url: {url}/oauth/token\n",

@@ -7,15 +7,18 @@ use std::path::Path;
 use git2::Oid;
 
 use super::link::{deliver_deploys, Delivering};
-use super::{load_config, DeployInputs, PROJECT_FILE};
+use super::PROJECT_FILE;
 use crate::command::cli::{GlobalArgs, HookCommand, OnError, PostReceiveArgs};
-use crate::config::{self, Config, Project, Requirement, Source, Tracker, TrustMode};
+use crate::config::{self, Config, Project, Requirement, Tracker, TrustMode};
+use crate::deliver::run::RunOptions;
+use crate::deliver::spool::{self, Spool};
 use crate::error::{Error, Result};
 use crate::git::push::{self, PushedRef, ReceivedRef};
 use crate::git::repo::Repo;
+use crate::plan::DeployInputs;
 use crate::plan::{BaseRule, Deploy, DeployState, RunInfo};
 use crate::policy;
-use crate::range::{self, Base, BaseSource, Resolved, WalkOptions};
+use crate::range::{self, Base, Resolved, WalkOptions};
 use crate::report::{Format, Offender, Violation, Violations};
 
 pub fn run(global: &GlobalArgs, command: HookCommand, out: &mut dyn Write) -> Result<()> {
@@ -72,29 +75,29 @@ fn post_receive(global: &GlobalArgs, args: &PostReceiveArgs, out: &mut dyn Write
             }
         }
     }
-    let spool_dir = args
-        .spool
-        .clone()
-        .unwrap_or_else(|| repo.git_dir().join("deploylink/spool"));
-    let spool = match crate::deliver::spool::Spool::open(&spool_dir) {
-        Ok(spool) => Some(spool),
+    let spool_dir = spool::location(args.spool.as_deref(), Some(repo.git_dir()));
+    let spool = match spool_dir.as_deref().map(Spool::open).transpose() {
+        Ok(spool) => spool,
         Err(error) => {
             log::error!("{error}; delivering without a spool");
             None
         }
     };
     let how = Delivering {
-        dry_run: false,
-        budget: args.budget,
-        request_timeout: args.request_timeout.duration,
+        options: RunOptions {
+            dry_run: false,
+            budget: args.budget,
+            request_timeout: args.request_timeout.duration,
+            record: true,
+            spool,
+            progress: None,
+        },
         on_error: args.on_error,
-        record: true,
-        spool,
     };
     let delivered = if deploys.is_empty() {
         Ok(())
     } else {
-        deliver_deploys(global, &repo, &trackers, &deploys, &how, out)
+        deliver_deploys(global, &repo, &trackers, &deploys, how, out)
     };
     match (args.on_error, first_error, delivered) {
         (_, _, Err(error)) => Err(error),
@@ -119,16 +122,7 @@ fn plan_received(
         );
         return Ok(None);
     }
-    // A new tag's range starts at the previous matching tag (the Auto rule); every other
-    // update at the pushed range: the old tip, or for a new branch what no other ref has.
-    let new_tag = pushed.is_creation() && pushed.refname.starts_with("refs/tags/");
-    let fallback = if new_tag {
-        None
-    } else if pushed.is_creation() {
-        Some(refs_before_push(repo, pushed, push)?)
-    } else {
-        range::push_base(repo, pushed.old, pushed.new, &pushed.refname)?
-    };
+    let fallback = range::push_base(repo, pushed, push)?;
     let inputs = DeployInputs {
         to: pushed.new,
         refname: Some(pushed.refname.clone()),
@@ -146,32 +140,6 @@ fn plan_received(
     super::prepare_inputs(global, repo, &inputs).map(Some)
 }
 
-/// A new ref's base (SPEC 4): every ref as it was before this push. The refs of the push
-/// count at their old tips, and the ones it created not at all: a branch pushed together
-/// with main must not hide main's new commits.
-fn refs_before_push(repo: &Repo, pushed: &ReceivedRef, push: &[ReceivedRef]) -> Result<Base> {
-    let mut exclude: Vec<Oid> = Vec::new();
-    let mut refs = 0;
-    for (name, id) in repo.refs()? {
-        if name == pushed.refname || name.starts_with("refs/deploylink/") {
-            continue;
-        }
-        let before = match push.iter().find(|p| p.refname == name) {
-            Some(update) if update.old.is_zero() => continue,
-            Some(update) => update.old,
-            None => id,
-        };
-        refs += 1;
-        if !exclude.contains(&before) {
-            exclude.push(before);
-        }
-    }
-    Ok(Base {
-        exclude,
-        source: BaseSource::OtherRefs { refs },
-    })
-}
-
 /// SPEC 4: per pushed ref, `local` minus `remote` (a new remote ref: minus every
 /// `refs/remotes/REMOTE/*`), checked against the `validate:` policy of the project file in
 /// the pushed commit. Nothing is written to Jira.
@@ -184,14 +152,16 @@ fn pre_push(global: &GlobalArgs, remote: &str, _url: &str, out: &mut dyn Write) 
     }
     let mut problems = Vec::new();
     for pushed in refs.iter().filter(|r| !r.local.is_zero()) {
-        let Some(config) = client_config(global, &repo, Some(pushed.local))? else {
+        let Some(config) =
+            config::client_config(&global.config_paths(), &repo, Some(pushed.local))?
+        else {
             continue;
         };
         let projects = policy::enforcing(config.projects());
         if projects.is_empty() {
             continue;
         }
-        let base = pushed_base(&repo, remote, pushed)?;
+        let base = range::pre_push_base(&repo, remote, pushed.remote)?;
         if let Some(problem) = check_range(&repo, pushed, base, &projects)? {
             problems.push(problem);
         }
@@ -210,26 +180,6 @@ fn refuse(global: &GlobalArgs, violations: Vec<Violation>, out: &mut dyn Write) 
         super::write_report(out, global.format, &violations)?;
     }
     Err(Error::Policy(violations))
-}
-
-/// What the remote has already: its old tip when this clone has it, and every
-/// `refs/remotes/REMOTE/*` (so a new branch is checked for its own commits only).
-fn pushed_base(repo: &Repo, remote: &str, pushed: &PushedRef) -> Result<Base> {
-    let prefix = format!("refs/remotes/{remote}/");
-    let mut exclude: Vec<Oid> = repo
-        .refs()?
-        .into_iter()
-        .filter(|(name, _)| name.starts_with(&prefix))
-        .map(|(_, id)| id)
-        .collect();
-    if !pushed.remote.is_zero() && repo.git().find_commit(pushed.remote).is_ok() {
-        exclude.push(pushed.remote);
-    }
-    let refs = exclude.len();
-    Ok(Base {
-        exclude,
-        source: BaseSource::OtherRefs { refs },
-    })
 }
 
 /// One commit of a pushed range: what the policy needs.
@@ -395,43 +345,6 @@ fn applicable<'p>(repo: &Repo, projects: &[&'p Project], id: Oid) -> Result<Vec<
 /// The project file a client hook obeys: `--config`, else the one in commit `at` (pre-push),
 /// else the work tree's (commit-msg), else HEAD's; `None` when there is none (nothing to
 /// enforce). Trackers are not needed to validate.
-fn client_config(global: &GlobalArgs, repo: &Repo, at: Option<Oid>) -> Result<Option<Config>> {
-    if let Some(at) = at {
-        if global.config.is_some() || repo.read_file_at(at, PROJECT_FILE)?.is_some() {
-            return load_config(global, repo, at, TrustMode::Client).map(Some);
-        }
-        return Ok(None);
-    }
-    let source = match &global.config {
-        Some(path) => Some(super::read_source(path)?),
-        None => work_tree_file(repo).or_else(|| head_file(repo)),
-    };
-    let Some(source) = source else {
-        return Ok(None);
-    };
-    let project = config::parse_project(&source, &repo.name())?;
-    let org = super::load_trackers(global, Some(repo.git_dir()), TrustMode::Client)?;
-    Ok(Some(config::resolve(project, org, TrustMode::Client)?))
-}
-
-fn work_tree_file(repo: &Repo) -> Option<Source> {
-    let path = repo.git().workdir()?.join(PROJECT_FILE);
-    let text = std::fs::read(&path).ok()?;
-    Some(Source {
-        name: path.display().to_string(),
-        text,
-    })
-}
-
-fn head_file(repo: &Repo) -> Option<Source> {
-    let head = repo.resolve("HEAD").ok()?;
-    let text = repo.read_file_at(head, PROJECT_FILE).ok()??;
-    Some(Source {
-        name: format!("{PROJECT_FILE} at HEAD"),
-        text,
-    })
-}
-
 /// One message, as `git commit` is about to record it. Only `every-commit` applies here:
 /// whether a push names an issue is for `pre-push` to judge.
 fn commit_msg(global: &GlobalArgs, file: &Path, out: &mut dyn Write) -> Result<()> {
@@ -443,7 +356,7 @@ fn commit_msg(global: &GlobalArgs, file: &Path, out: &mut dyn Write) -> Result<(
     if message.is_empty() {
         return Ok(()); // git aborts an empty commit itself
     }
-    let Some(config) = client_config(global, &repo, None)? else {
+    let Some(config) = config::client_config(&global.config_paths(), &repo, None)? else {
         return Ok(());
     };
     let projects: Vec<&Project> = config

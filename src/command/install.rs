@@ -60,7 +60,7 @@ pub fn install(
         .replace("@DEPLOYLINK@", &shell_quote(&exe.display().to_string()))
         .replace("@CHAIN@", if chain { "1" } else { "0" });
     std::fs::create_dir_all(&dir).map_err(|e| Error::io(format!("create {}", dir.display()), e))?;
-    crate::config::edit::write_atomically(&path, &text)
+    crate::durable::write(&path, text.as_bytes(), crate::durable::Access::KeepOrShared)
         .map_err(|e| Error::io(format!("write {}", path.display()), e))?;
     make_executable(&path)?;
     let installed = Installed {

@@ -7,16 +7,16 @@ use std::path::Path;
 use clap::CommandFactory;
 use git2::Oid;
 
-use crate::command::cli::{Cli, Command, ConfigCommand, InitArgs, KeysArgs, PlanArgs};
+use crate::command::cli::{Cli, Command, ConfigCommand, GlobalArgs, InitArgs, KeysArgs, PlanArgs};
 use crate::config::{self, Config, ConfigError, Source, TrustMode};
-use crate::deliver::{Recorder, Sink};
+use crate::deliver::{DryRun, Sink};
 use crate::error::{Error, Result};
 use crate::git::repo::Repo;
 use crate::git::GitError;
 use crate::issues::{CommitFacts, IssueCommits, KeyIndex};
 use crate::keys::{KeyRules, KeyRulesError, KeyRulesSpec};
-use crate::plan::{self, BaseRule, Deploy, DeployTarget, RunInfo};
-use crate::range::{self, Base, ParentMode, Resolved, WalkOptions};
+use crate::plan::{self, BaseRule, Deploy, DeployInputs, RunInfo};
+use crate::range::{self, ParentMode, Resolved, WalkOptions};
 use crate::report::{self, Format, Keys, Report, Run};
 
 mod ci;
@@ -28,10 +28,9 @@ mod link;
 mod retry;
 mod tracker;
 
-pub use link::all_deliveries;
+pub use crate::deliver::run::all_deliveries;
 
-/// The project file's name at the repository root.
-pub const PROJECT_FILE: &str = ".deploylink.yml";
+pub use crate::config::PROJECT_FILE;
 
 pub fn run(cli: Cli, out: &mut dyn Write) -> Result<()> {
     let global = &cli.global;
@@ -40,7 +39,7 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<()> {
         Command::Plan(args) => {
             let repo = Repo::open(global.repo.as_deref())?;
             let (_, deploys) = prepare(global, &repo, &args, RunInfo::default())?;
-            let outcomes = Recorder.deliver(link::all_deliveries(&deploys));
+            let outcomes = DryRun.deliver(all_deliveries(&deploys));
             write_run(
                 out,
                 global.format,
@@ -146,11 +145,7 @@ impl Drop for Progress {
     }
 }
 
-fn keys(
-    global: &crate::command::cli::GlobalArgs,
-    args: &KeysArgs,
-    out: &mut dyn Write,
-) -> Result<()> {
+fn keys(global: &GlobalArgs, args: &KeysArgs, out: &mut dyn Write) -> Result<()> {
     let flag_rules = (!args.projects.is_empty() || args.case_insensitive).then(|| KeyRulesSpec {
         projects: args.projects.clone(),
         case_insensitive: args.case_insensitive,
@@ -175,7 +170,7 @@ fn keys(
     let rules = match flag_rules {
         Some(rules) => vec![rules],
         // The project file's key rules when there is one; trackers are not needed here.
-        None => match project_source(global, &repo, to)? {
+        None => match config::project_source(&global.config_paths(), &repo, to)? {
             Some(source) => {
                 let project = config::parse_project(&source, &repo.name())?;
                 let config = config::resolve(project, None, TrustMode::Client)?;
@@ -188,10 +183,14 @@ fn keys(
             None => vec![KeyRules::default_rules()],
         },
     };
-    let refname = full_refname(&repo, &args.range.to);
-    let base = keys_base(&repo, to, refname.as_deref(), args.range.from.as_deref())?;
+    let refname = repo.full_refname(&args.range.to);
+    let from = args.range.from.as_deref().map(BaseRule::parse);
+    let (base, warning) = range::for_keys(&repo, to, refname.as_deref(), from.as_ref())?;
+    if let Some(warning) = warning {
+        log::warn!("{warning}");
+    }
     let options = WalkOptions {
-        parents: parent_mode(args.range.first_parent),
+        parents: ParentMode::first_parent(args.range.first_parent),
         max_commits: None,
     };
     let mut progress = Progress::new();
@@ -238,27 +237,6 @@ fn write_keys(
     )
 }
 
-/// `keys` has no project or environment, so its base rules are: `--from`, else the previous
-/// tag when `--to` is a tag, else `to` alone.
-fn keys_base(repo: &Repo, to: Oid, refname: Option<&str>, from: Option<&str>) -> Result<Base> {
-    let is_tag = refname.is_some_and(|r| r.starts_with("refs/tags/"));
-    let rule = match from.map(BaseRule::parse) {
-        Some(rule) => rule,
-        None if is_tag => BaseRule::LastTag,
-        None => {
-            log::warn!("no base given: only the commit itself is scanned; pass --from REV, --from last-tag or --from other-refs");
-            return Ok(Base::none());
-        }
-    };
-    match range::given_base(repo, &rule, to, refname, &|_| true)? {
-        Some(base) => Ok(base),
-        None => {
-            log::warn!("no earlier tag: only the commit itself is scanned");
-            Ok(Base::none())
-        }
-    }
-}
-
 /// Rules from `--project` and `--case-insensitive`: errors name the flags, not the file's fields.
 fn compile_flag_rules(spec: &KeyRulesSpec) -> Result<KeyRules> {
     KeyRules::new(spec).map_err(|e| match e {
@@ -274,219 +252,65 @@ fn compile_flag_rules(spec: &KeyRulesSpec) -> Result<KeyRules> {
     })
 }
 
-fn parent_mode(first_parent: bool) -> ParentMode {
-    if first_parent {
-        ParentMode::First
-    } else {
-        ParentMode::All
-    }
-}
-
-/// The full ref name when `rev` names a ref (`main` -> `refs/heads/main`).
-pub fn full_refname(repo: &Repo, rev: &str) -> Option<String> {
-    let reference = repo.git().resolve_reference_from_short_name(rev).ok()?;
-    let reference = reference
-        .resolve()
-        .ok()
-        .filter(|_| rev == "HEAD")
-        .unwrap_or(reference);
-    reference.name().ok().map(str::to_owned)
-}
-
-/// The project file: `--config FILE`, else `.deploylink.yml` in commit `at` (read through
-/// git, so it works in a bare repository).
-fn project_source(
-    global: &crate::command::cli::GlobalArgs,
-    repo: &Repo,
-    at: Oid,
-) -> Result<Option<Source>> {
-    match &global.config {
-        Some(path) => Ok(Some(read_source(path)?)),
-        None => Ok(repo.read_file_at(at, PROJECT_FILE)?.map(|text| Source {
-            name: format!("{PROJECT_FILE} at {}", &at.to_string()[..7]),
-            text,
-        })),
-    }
-}
-
-/// The project file and the trackers file, joined: what `plan` needs.
-pub fn load_config(
-    global: &crate::command::cli::GlobalArgs,
-    repo: &Repo,
-    at: Oid,
-    mode: TrustMode,
-) -> Result<Config> {
-    let source = project_source(global, repo, at)?
-        .ok_or_else(|| ConfigError::missing_project_file(PROJECT_FILE, &at.to_string()))?;
-    log::debug!("project file: {}", source.name);
-    let project = config::parse_project(&source, &repo.name())?;
-    let org = load_trackers(global, Some(repo.git_dir()), mode)?;
-    Ok(config::resolve(project, org, mode)?)
-}
-
-/// The organization file, found in SPEC 3.1's order.
-pub(crate) fn load_trackers(
-    global: &crate::command::cli::GlobalArgs,
-    git_dir: Option<&Path>,
-    mode: TrustMode,
-) -> Result<Option<config::TrackersFile>> {
-    let env = |name: &str| std::env::var(name).ok();
-    let candidates =
-        config::trackers_file_candidates(global.trackers.as_deref(), &env, git_dir, mode);
-    let trackers = config::load_trackers_file(&candidates)?;
-    match &trackers {
-        Some(file) => log::debug!("trackers file: {}", file.source_name()),
-        None => log::debug!("no trackers file found"),
-    }
-    Ok(trackers)
-}
-
-pub fn read_source(path: &Path) -> Result<Source> {
-    let text = std::fs::read(path).map_err(|e| ConfigError::unreadable(path, &e))?;
-    Ok(Source {
-        name: path.display().to_string(),
-        text,
+/// The deploy a `plan` or `link` command line asks for.
+fn plan_inputs(repo: &Repo, args: &PlanArgs, run: RunInfo) -> Result<DeployInputs> {
+    Ok(DeployInputs {
+        to: repo.resolve(&args.range.to)?,
+        refname: args
+            .refname
+            .clone()
+            .or_else(|| repo.full_refname(&args.range.to)),
+        environment: args.environment.clone(),
+        projects: args.projects.clone(),
+        base: args
+            .range
+            .from
+            .as_deref()
+            .map(BaseRule::parse)
+            .unwrap_or_default(),
+        fallback: None,
+        state: args.state,
+        max_commits: args.max_commits,
+        repo_url: args.repo_url.clone(),
+        first_parent: args.range.first_parent,
+        run,
+        mode: TrustMode::Client,
     })
-}
-
-/// What a deploy is, however it was asked for: flags (`plan`, `link`), a CI's environment
-/// (`ci`) or a pushed ref (`hook post-receive`).
-#[derive(Clone, Debug)]
-pub struct DeployInputs {
-    pub to: Oid,
-    pub refname: Option<String>,
-    pub environment: Option<String>,
-    pub projects: Vec<String>,
-    pub base: BaseRule,
-    /// With `BaseRule::Auto`, used when no deploy was recorded (see `plan::DeployTarget`).
-    pub fallback: Option<Base>,
-    pub state: crate::plan::DeployState,
-    pub max_commits: Option<usize>,
-    pub repo_url: Option<String>,
-    pub first_parent: bool,
-    pub run: RunInfo,
-    pub mode: TrustMode,
-}
-
-impl DeployInputs {
-    /// The inputs of `plan` and `link` flags.
-    pub fn from_args(repo: &Repo, args: &PlanArgs, run: RunInfo) -> Result<DeployInputs> {
-        Ok(DeployInputs {
-            to: repo.resolve(&args.range.to)?,
-            refname: args
-                .refname
-                .clone()
-                .or_else(|| full_refname(repo, &args.range.to)),
-            environment: args.environment.clone(),
-            projects: args.projects.clone(),
-            base: args
-                .range
-                .from
-                .as_deref()
-                .map(BaseRule::parse)
-                .unwrap_or_default(),
-            fallback: None,
-            state: args.state,
-            max_commits: args.max_commits,
-            repo_url: args.repo_url.clone(),
-            first_parent: args.range.first_parent,
-            run,
-            mode: TrustMode::Client,
-        })
-    }
 }
 
 /// Plans the deploys of a `plan` or `link` command line: the configuration they were
 /// planned with, and each deploy with its deliveries.
 pub fn prepare(
-    global: &crate::command::cli::GlobalArgs,
+    global: &GlobalArgs,
     repo: &Repo,
     args: &PlanArgs,
     run: RunInfo,
 ) -> Result<(Config, Vec<Deploy>)> {
-    let inputs = DeployInputs::from_args(repo, args, run)?;
+    let inputs = plan_inputs(repo, args, run)?;
     prepare_inputs(global, repo, &inputs)
 }
 
-/// Plans the deploys `inputs` describe, with the project file of the deployed commit.
+/// Plans `inputs` with the command line's configuration files, showing a progress spinner
+/// on a terminal while commits are read.
 pub fn prepare_inputs(
-    global: &crate::command::cli::GlobalArgs,
+    global: &GlobalArgs,
     repo: &Repo,
     inputs: &DeployInputs,
 ) -> Result<(Config, Vec<Deploy>)> {
-    let config = load_config(global, repo, inputs.to, inputs.mode)?;
-    let repo_name = repo.name();
-    let repo_url = inputs
-        .repo_url
-        .clone()
-        .or_else(|| config.repo_url().map(str::to_owned))
-        .or_else(|| origin_web_url(repo));
-    let targets = crate::plan::deploy::targets(
-        &config,
-        &inputs.projects,
-        inputs.environment.as_deref(),
-        inputs.refname.as_deref(),
-    )?;
-    let max_commits = inputs
-        .max_commits
-        .unwrap_or(usize::try_from(config.max_commits()).unwrap_or(usize::MAX));
     let mut progress = Progress::new();
-    let mut deploys = Vec::new();
-    for (project, environment) in targets {
-        let target = DeployTarget {
-            repo_name: &repo_name,
-            repo_url: repo_url.as_deref(),
-            project,
-            environment,
-            refname: inputs.refname.clone(),
-            to: inputs.to,
-            base: inputs.base.clone(),
-            fallback: inputs.fallback.clone(),
-            walk: WalkOptions {
-                parents: parent_mode(inputs.first_parent),
-                max_commits: Some(max_commits),
-            },
-            state: inputs.state,
-            run: inputs.run.clone(),
-        };
-        let started = std::time::Instant::now();
-        let deploy = plan::plan_deploy(repo, &target, &mut |read| progress.update(read))?;
-        log::debug!(
-            "{} -> {}: base {}, {} commits, {} issues, planned in {:?}",
-            deploy.project,
-            deploy.environment,
-            deploy.base.source.describe(),
-            deploy.commits.len(),
-            deploy.issues.len(),
-            started.elapsed()
-        );
-        for note in &deploy.notes {
-            log::warn!("{} -> {}: {note}", deploy.project, deploy.environment);
-        }
-        deploys.push(deploy);
-    }
-    Ok((config, deploys))
+    plan::prepare_inputs(&global.config_paths(), repo, inputs, &mut |read| {
+        progress.update(read)
+    })
 }
 
-/// The web URL of `remote.origin.url`: `https://host/path` as is, `git@host:path.git` as
-/// `https://host/path`; other forms are not guessed.
-fn origin_web_url(repo: &Repo) -> Option<String> {
-    let remote = repo.git().find_remote("origin").ok()?;
-    crate::plan::deploy::web_url(remote.url().ok()?)
-}
-
-fn config_check(
-    global: &crate::command::cli::GlobalArgs,
-    rev: Option<&str>,
-    out: &mut dyn Write,
-) -> Result<()> {
+fn config_check(global: &GlobalArgs, rev: Option<&str>, out: &mut dyn Write) -> Result<()> {
     // Outside a repository the work tree's file can still be checked; `--rev` needs one.
     let (repo, mut open_error) = match Repo::open(global.repo.as_deref()) {
         Ok(repo) => (Some(repo), None),
         Err(error) => (None, Some(error)),
     };
     let source = match (&global.config, rev, &repo) {
-        (Some(path), _, _) => read_source(path)?,
+        (Some(path), _, _) => config::read_source(path)?,
         (None, Some(rev), Some(repo)) => {
             let at = repo.resolve(rev)?;
             let text = repo
@@ -503,7 +327,7 @@ fn config_check(
                 .as_ref()
                 .and_then(|r| r.git().workdir().map(Path::to_path_buf))
                 .unwrap_or_else(|| std::path::PathBuf::from("."));
-            read_source(&dir.join(PROJECT_FILE))?
+            config::read_source(&dir.join(PROJECT_FILE))?
         }
     };
     let repo_name = repo
@@ -511,7 +335,11 @@ fn config_check(
         .map(Repo::name)
         .unwrap_or_else(|| "repository".into());
     let project = config::parse_project(&source, &repo_name)?;
-    let org = load_trackers(global, repo.as_ref().map(Repo::git_dir), TrustMode::Client)?;
+    let org = config::load_trackers(
+        &global.config_paths(),
+        repo.as_ref().map(Repo::git_dir),
+        TrustMode::Client,
+    )?;
     let config = config::resolve(project, org, TrustMode::Client)?;
     for project in config.projects() {
         if let Err(e) = project.tracker() {
@@ -524,11 +352,7 @@ fn config_check(
 
 /// `deploylink init`: a starter `.deploylink.yml` at the repository root (or here, outside
 /// one), checked by the same loader as every other file before it is written.
-fn init(
-    global: &crate::command::cli::GlobalArgs,
-    args: &InitArgs,
-    out: &mut dyn Write,
-) -> Result<()> {
+fn init(global: &GlobalArgs, args: &InitArgs, out: &mut dyn Write) -> Result<()> {
     use crate::config::init::{starter_project_file, InitOptions, SchemaLine};
     const SCHEMA_FILE: &str = ".deploylink.schema.json";
     let dir = Repo::open(global.repo.as_deref())
@@ -558,7 +382,7 @@ fn init(
     };
     config::parse_project(&source, "repository")?;
     if let Some(name) = &args.tracker {
-        let org = load_trackers(global, None, TrustMode::Client)
+        let org = config::load_trackers(&global.config_paths(), None, TrustMode::Client)
             .ok()
             .flatten();
         if org.as_ref().and_then(|o| o.tracker(name)).is_none() {
@@ -568,7 +392,7 @@ fn init(
         }
     }
     let write_file = |path: &Path, text: &str| {
-        crate::config::edit::write_atomically(path, text)
+        crate::durable::write(path, text.as_bytes(), crate::durable::Access::KeepOrShared)
             .map_err(|e| Error::io(format!("write {}", path.display()), e))
     };
     write_file(&path, &text)?;

@@ -4,10 +4,10 @@
 use std::io::Write;
 use std::path::PathBuf;
 
-use super::link::{open_sessions, settle};
 use crate::command::cli::{GlobalArgs, RetryArgs};
 use crate::config::{Tracker, TrustMode};
-use crate::deliver::spool::{claim, Spool, Spooled};
+use crate::deliver::run::{open_sessions, settle};
+use crate::deliver::spool::{self, claim, Spool, Spooled};
 use crate::deliver::{self, Delivery, IssueResult, Jira, Sink};
 use crate::error::{Error, Result};
 use crate::git::repo::Repo;
@@ -47,7 +47,7 @@ pub fn retry(global: &GlobalArgs, args: &RetryArgs, out: &mut dyn Write) -> Resu
     }
     // On a server the spool is the hook's: its trackers come from the server's file.
     let git_dir = repo.as_ref().map(Repo::git_dir);
-    let org = super::load_trackers(global, git_dir, TrustMode::ServerHook)?;
+    let org = crate::config::load_trackers(&global.config_paths(), git_dir, TrustMode::ServerHook)?;
     let trackers: Vec<&Tracker> = org
         .as_ref()
         .map(|o| o.trackers().iter().collect())
@@ -87,16 +87,9 @@ pub fn retry(global: &GlobalArgs, args: &RetryArgs, out: &mut dyn Write) -> Resu
     Ok(())
 }
 
-/// `--spool`, else `$DEPLOYLINK_SPOOL`, else the repository's hook spool.
 fn spool_dir(args: &RetryArgs, repo: Option<&Repo>) -> Result<PathBuf> {
-    if let Some(dir) = &args.spool {
-        return Ok(dir.clone());
-    }
-    if let Some(dir) = std::env::var_os("DEPLOYLINK_SPOOL").filter(|v| !v.is_empty()) {
-        return Ok(dir.into());
-    }
-    match repo {
-        Some(repo) => Ok(repo.git_dir().join("deploylink/spool")),
+    match spool::location(args.spool.as_deref(), repo.map(Repo::git_dir)) {
+        Some(dir) => Ok(dir),
         None => Err(Error::usage(
             "which spool? pass --spool DIR, set DEPLOYLINK_SPOOL, or run in (or --repo) the repository whose hook spools",
         )),

@@ -9,6 +9,7 @@ use crate::command::cli::{ConnectArgs, GlobalArgs, TrackerCommand};
 use crate::config::edit::{self, NewTracker};
 use crate::config::{self, SecretRef, Source, Tracker, TrustMode};
 use crate::deliver::Session;
+use crate::durable::{self, Access};
 use crate::error::{Error, Result};
 use crate::jira::client::{Attempt, Body, Method, Request, RequestAuth};
 use crate::jira::response;
@@ -86,7 +87,8 @@ fn connect(global: &GlobalArgs, args: &ConnectArgs, out: &mut dyn Write) -> Resu
         Error::internal(format!("tracker '{}' missing after the edit", args.name))
     })?;
     let who = check(tracker)?;
-    edit::write_atomically(&path, &text).map_err(|e| Error::io(format!("write {name}"), e))?;
+    durable::write(&path, text.as_bytes(), Access::KeepOrShared)
+        .map_err(|e| Error::io(format!("write {name}"), e))?;
     let replaced = existing
         .as_deref()
         .and_then(|t| edit::tracker_names(t, &name).ok())
@@ -171,7 +173,8 @@ fn disconnect(global: &GlobalArgs, name: &str, out: &mut dyn Write) -> Result<()
         )));
     };
     let text = edit::remove_tracker(&existing, &file_name, name)?;
-    edit::write_atomically(&path, &text).map_err(|e| Error::io(format!("write {file_name}"), e))?;
+    durable::write(&path, text.as_bytes(), Access::KeepOrShared)
+        .map_err(|e| Error::io(format!("write {file_name}"), e))?;
     let disconnected = Disconnected {
         tracker: name.to_owned(),
         file: file_name,

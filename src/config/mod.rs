@@ -30,6 +30,7 @@ mod patterns;
 mod project;
 mod resolve;
 mod schema;
+mod source;
 mod tracker;
 mod url;
 mod yaml;
@@ -38,10 +39,10 @@ pub use discover::{
     load_trackers_file, trackers_file_candidates, CandidateOrigin, TrackersCandidate,
 };
 pub use edit::{
-    remove_tracker, tracker_block, tracker_names, upsert_tracker, write_atomically, EditError,
-    NewTracker,
+    remove_tracker, tracker_block, tracker_names, upsert_tracker, EditError, NewTracker,
 };
 pub use environment::{Environment, EnvironmentType};
+pub(crate) use error::did_you_mean;
 pub use error::ConfigError;
 pub use load::{parse_project, parse_trackers, ProjectFile, TrackersFile, DEFAULT_MAX_COMMITS};
 pub use patterns::MAX_REGEX_BYTES;
@@ -51,6 +52,10 @@ pub use project::{
 };
 pub use resolve::{resolve, Config, TrackersOrigin};
 pub use schema::json_schema;
+pub use source::{
+    client_config, load_config, load_trackers, project_source, read_source, ConfigPaths, LoadError,
+    PROJECT_FILE,
+};
 pub use tracker::{
     Auth, DeploymentsAuth, SecretRef, Tracker, TrackerKind, DEFAULT_DEPLOYMENTS_API_URL,
     DEFAULT_MAX_CONCURRENCY, DEFAULT_TOKEN_URL,

@@ -2,7 +2,7 @@
 //!
 //! Planning turns each deploy into [`Delivery`] values: plain data (tracker name, issue keys,
 //! method, URL, body; never a secret), so that a delivery that could not be made can be kept
-//! and sent later. A [`Sink`] takes them: [`Recorder`] only records them (the `plan` command
+//! and sent later. A [`Sink`] takes them: [`DryRun`] sends nothing and reports them as planned (the `plan` command
 //! and `--dry-run`), [`Jira`] sends them with bounded concurrency per tracker, retries and a
 //! time budget. Both go through the same planning code, so a plan is exactly what is sent.
 
@@ -15,6 +15,7 @@ mod actions;
 mod attempt;
 mod pool;
 pub mod retry;
+pub mod run;
 mod session;
 pub mod spool;
 
@@ -132,9 +133,9 @@ pub trait Sink {
 
 /// A sink that sends nothing: every issue is `planned`.
 #[derive(Debug, Default)]
-pub struct Recorder;
+pub struct DryRun;
 
-impl Sink for Recorder {
+impl Sink for DryRun {
     fn deliver(&mut self, deliveries: Vec<Delivery>) -> Vec<DeliveryOutcome> {
         deliveries
             .into_iter()

@@ -13,8 +13,7 @@
 //! `retry` takes an exclusive lock on each file it sends (released by the kernel when the
 //! process ends, so a killed retry leaves nothing stale), and skips files another run holds.
 
-use std::fs::{File, OpenOptions};
-use std::io::Write;
+use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -22,10 +21,32 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::deliver::Delivery;
+use crate::durable::{self, Access};
 
 /// How old a temporary file must be to be taken as abandoned: a write takes milliseconds, and
 /// even a stalled fsync far less than this.
 pub const ABANDONED_AFTER: Duration = Duration::from_secs(60);
+
+/// The variable that names the spool directory when `--spool` does not.
+pub const SPOOL_VAR: &str = "DEPLOYLINK_SPOOL";
+
+/// Where a repository's spool is kept when nothing else names one.
+const IN_GIT_DIR: &str = "deploylink/spool";
+
+/// Where the spool is, the one rule for every command: `--spool DIR`, else
+/// `$DEPLOYLINK_SPOOL`, else `deploylink/spool` in the repository's git directory. `git_dir`
+/// is `None` for a command that spools only when asked to (`link` and `ci`, whose clone is
+/// usually thrown away with the job), and for `retry` outside a repository.
+pub fn location(flag: Option<&Path>, git_dir: Option<&Path>) -> Option<PathBuf> {
+    let from_env = || {
+        std::env::var_os(SPOOL_VAR)
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+    };
+    flag.map(Path::to_path_buf)
+        .or_else(from_env)
+        .or_else(|| git_dir.map(|dir| dir.join(IN_GIT_DIR)))
+}
 
 /// One waiting delivery, as stored.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -143,7 +164,7 @@ impl Spool {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
             Err(e) => return Err(self.error("remove a delivered entry", e)),
         }
-        sync_dir(&self.dir).map_err(|e| self.error("sync the directory", e))
+        durable::sync_dir(&self.dir).map_err(|e| self.error("sync the directory", e))
     }
 
     /// Removes the temporary files of writers killed mid-write, once older than
@@ -201,26 +222,11 @@ impl Spool {
         }
     }
 
-    /// Atomically replaces `path` with `entry`: temporary file, fsync, rename, directory fsync.
+    /// Atomically and durably replaces `path` with `entry` (0600).
     fn write(&self, path: &Path, entry: &Entry) -> Result<(), SpoolError> {
         let text = serde_json::to_vec_pretty(entry)
             .map_err(|e| self.error("encode an entry", std::io::Error::other(e)))?;
-        let temporary = self.dir.join(format!(
-            ".{}.{}.tmp",
-            path.file_name().and_then(|n| n.to_str()).unwrap_or("entry"),
-            std::process::id()
-        ));
-        let write = || -> std::io::Result<()> {
-            let mut file = private_file(&temporary)?;
-            file.write_all(&text)?;
-            file.sync_all()?;
-            std::fs::rename(&temporary, path)?;
-            sync_dir(&self.dir)
-        };
-        write().map_err(|e| {
-            let _ = std::fs::remove_file(&temporary);
-            self.error("write an entry", e)
-        })
+        durable::write(path, &text, Access::Private).map_err(|e| self.error("write an entry", e))
     }
 }
 
@@ -250,26 +256,6 @@ fn now() -> u64 {
 }
 
 #[cfg(unix)]
-fn private_file(path: &Path) -> std::io::Result<File> {
-    use std::os::unix::fs::OpenOptionsExt;
-    OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(0o600)
-        .open(path)
-}
-
-#[cfg(not(unix))]
-fn private_file(path: &Path) -> std::io::Result<File> {
-    OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .open(path)
-}
-
-#[cfg(unix)]
 fn set_mode(path: &Path, mode: u32) -> std::io::Result<()> {
     use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
@@ -277,15 +263,6 @@ fn set_mode(path: &Path, mode: u32) -> std::io::Result<()> {
 
 #[cfg(not(unix))]
 fn set_mode(_: &Path, _: u32) -> std::io::Result<()> {
-    Ok(())
-}
-
-fn sync_dir(dir: &Path) -> std::io::Result<()> {
-    // Directories can be opened and fsynced on Unix; elsewhere the rename is what we have.
-    #[cfg(unix)]
-    File::open(dir)?.sync_all()?;
-    #[cfg(not(unix))]
-    let _ = dir;
     Ok(())
 }
 

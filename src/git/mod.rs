@@ -5,6 +5,7 @@
 pub mod commit;
 pub mod pack;
 pub mod push;
+pub mod remote;
 pub mod repo;
 
 use std::path::PathBuf;

@@ -89,71 +89,9 @@ fn unknown_environment(project: &Project, name: &str) -> Error {
     ))
 }
 
+/// " (did you mean 'x'?)" when one of `candidates` is near enough to `name` to be a typo.
 fn did_you_mean(name: &str, candidates: &[&str]) -> String {
-    candidates
-        .iter()
-        .map(|c| (strsim::jaro_winkler(name, c), c))
-        .filter(|(score, _)| *score > 0.8)
-        .max_by(|a, b| a.0.total_cmp(&b.0))
-        .map(|(_, c)| format!(" (did you mean '{c}'?)"))
+    crate::config::did_you_mean(name, candidates)
+        .map(|c| format!(" (did you mean '{c}'?)"))
         .unwrap_or_default()
-}
-
-/// The web URL of a git remote URL: `https://host/path(.git)` and `git@host:path(.git)` and
-/// `ssh://git@host/path(.git)` give `https://host/path`; other forms are not guessed.
-pub fn web_url(remote: &str) -> Option<String> {
-    let (host, path) = if let Some(rest) = remote.strip_prefix("https://") {
-        rest.split_once('/')?
-    } else if let Some(rest) = remote.strip_prefix("ssh://") {
-        rest.split_once('/')?
-    } else if !remote.contains("://") {
-        remote.split_once(':')?
-    } else {
-        return None;
-    };
-    // Drop credentials or a user name, and an ssh port.
-    let host = host.rsplit('@').next()?;
-    let host = if remote.starts_with("ssh://") {
-        host.split(':').next()?
-    } else {
-        host
-    };
-    let path = path.trim_end_matches('/');
-    let path = path.strip_suffix(".git").unwrap_or(path);
-    if host.is_empty() || path.is_empty() {
-        return None;
-    }
-    Some(format!("https://{host}/{path}"))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::web_url;
-
-    #[test]
-    fn remote_urls_become_web_urls() {
-        let cases = [
-            (
-                "https://github.com/acme/shop.git",
-                Some("https://github.com/acme/shop"),
-            ),
-            (
-                "https://user:secret@gitlab.com/acme/shop",
-                Some("https://gitlab.com/acme/shop"),
-            ),
-            (
-                "git@github.com:acme/shop.git",
-                Some("https://github.com/acme/shop"),
-            ),
-            (
-                "ssh://git@host.example:2222/acme/shop.git",
-                Some("https://host.example/acme/shop"),
-            ),
-            ("/srv/git/shop.git", None),
-            ("file:///srv/git/shop.git", None),
-        ];
-        for (remote, want) in cases {
-            assert_eq!(web_url(remote).as_deref(), want, "{remote}");
-        }
-    }
 }

@@ -1,5 +1,5 @@
 //! What a deploy will write to Jira, computed without writing anything: the `plan` command
-//! prints it, `--dry-run` will print it, and delivery will execute exactly these requests.
+//! prints it, `link --dry-run` reports it, and delivery executes exactly these requests.
 
 use git2::Oid;
 use serde::Serialize;
@@ -8,14 +8,15 @@ use crate::config::{Environment, EnvironmentType, Project};
 use crate::error::Result;
 
 pub mod deploy;
+mod inputs;
 mod requests;
 use crate::deliver::Delivery;
 use crate::git::repo::Repo;
-use crate::git::GitError;
 use crate::issues::{self, CommitFacts, IssueCommits, KeyIndex};
 use crate::jira::remote_link;
 use crate::keys::IssueKey;
-use crate::range::{self, Base, BaseSource, CommitRange, Resolved, WalkOptions, WalkedCommit};
+use crate::range::{self, Base, CommitRange, Resolved, WalkOptions, WalkedCommit};
+pub use inputs::{prepare_inputs, DeployInputs};
 pub use requests::remote_link_url;
 
 /// The state a deploy reports (Jira Software's deployment states; `--state`).
@@ -113,7 +114,8 @@ pub struct Deploy {
     pub issues: Vec<IssueCommits>,
     /// The writes to Jira, in the order they are listed (sent concurrently).
     pub deliveries: Vec<Delivery>,
-    /// Warnings worth showing with the plan (no base found, an action not yet supported).
+    /// Notes worth showing with the plan (no base found, a range refused, reverted keys, how
+    /// comments and deployment records behave).
     pub notes: Vec<String>,
 }
 
@@ -124,8 +126,21 @@ pub fn plan_deploy(
     progress: &mut dyn FnMut(usize),
 ) -> Result<Deploy> {
     let project = target.project;
-    let mut notes = Vec::new();
-    let (base, rollback_from) = choose_base(repo, target, &mut notes)?;
+    let tags = environment_tags(target);
+    let deployed = range::Deployed {
+        project: project.name(),
+        environment: &target.environment.name,
+        to: target.to,
+        refname: target.refname.as_deref(),
+        fallback: target.fallback.clone(),
+        tags: &tags,
+    };
+    let range::Choice {
+        base,
+        rollback_from,
+        note,
+    } = range::choose(repo, &target.base, &deployed)?;
+    let notes: Vec<String> = note.into_iter().map(str::to_owned).collect();
     let rules = [project.key_rules().clone()];
     let facts = |_: Oid, message: &[u8]| CommitFacts::read(&rules, message);
     let resolved = match rollback_from {
@@ -229,90 +244,6 @@ fn owned_commits(
         }
     }
     Ok(owned)
-}
-
-fn choose_base(
-    repo: &Repo,
-    target: &DeployTarget<'_>,
-    notes: &mut Vec<String>,
-) -> Result<(Base, Option<Oid>), GitError> {
-    if target.base == BaseRule::Auto {
-        return auto_base(repo, target, notes);
-    }
-    let refname = target.refname.as_deref();
-    match range::given_base(
-        repo,
-        &target.base,
-        target.to,
-        refname,
-        &environment_tags(target),
-    )? {
-        Some(base) => Ok((base, None)),
-        None => {
-            notes.push(
-                "no earlier tag matches this environment, so the range is only the deployed commit"
-                    .into(),
-            );
-            Ok((Base::none(), None))
-        }
-    }
-}
-
-/// SPEC 4: the last recorded deploy if it is an ancestor of `to` (or a rollback when `to` is
-/// its ancestor); for a tag, the previous matching tag; otherwise `to` alone, with a note.
-fn auto_base(
-    repo: &Repo,
-    target: &DeployTarget<'_>,
-    notes: &mut Vec<String>,
-) -> Result<(Base, Option<Oid>), GitError> {
-    let record = format!(
-        "refs/deploylink/{}/{}",
-        target.project.name(),
-        target.environment.name
-    );
-    if let Ok(last) = repo.resolve(&record) {
-        let source = BaseSource::LastDeploy(record.clone());
-        if repo.is_ancestor(last, target.to)? {
-            return Ok((
-                Base {
-                    exclude: vec![last],
-                    source,
-                },
-                None,
-            ));
-        }
-        if repo.is_ancestor(target.to, last)? {
-            return Ok((
-                Base {
-                    exclude: vec![target.to],
-                    source,
-                },
-                Some(last),
-            ));
-        }
-    }
-    if let Some(base) = &target.fallback {
-        return Ok((base.clone(), None));
-    }
-    if target
-        .refname
-        .as_deref()
-        .is_some_and(|r| r.starts_with("refs/tags/"))
-    {
-        if let Some(base) = last_tag(repo, target)? {
-            return Ok((base, None));
-        }
-    }
-    notes.push(
-        "no base found (no recorded deploy, no earlier tag): the range is only the deployed commit; \
-         give one with --from REV, --from last-tag or --from other-refs"
-            .into(),
-    );
-    Ok((Base::none(), None))
-}
-
-fn last_tag(repo: &Repo, target: &DeployTarget<'_>) -> Result<Option<Base>, GitError> {
-    range::last_tag_base(repo, target.to, &environment_tags(target))
 }
 
 /// The tags `last-tag` may pick: those matching the environment's `refs/tags/...` patterns,

@@ -1,0 +1,327 @@
+//! One delivery run: the deliveries of planned deploys written ahead to the spool, sent,
+//! settled, and the deploys recorded. Planned deploys in, outcomes out; nothing is printed
+//! (the command renders the outcomes), only logged.
+//!
+//! With a spool, every delivery is written to it before anything is sent and removed once
+//! made, so a failure, or a kill at any instant, leaves it there for `deploylink retry`.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use crate::config::{Action, Tracker};
+use crate::deliver::spool::Spool;
+use crate::deliver::{
+    self, Delivery, DeliveryOutcome, DryRun, IssueResult, Jira, Session, SessionError, Sink,
+};
+use crate::git::{GitError, Repo};
+use crate::plan::{Deploy, DeployState, RangeStatus};
+use crate::range;
+
+/// What a failed delivery does to the run's exit: `link` and `ci` fail by default, the
+/// post-receive hook warns (the push has happened anyway).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OnError {
+    Warn,
+    Fail,
+}
+
+/// How planned deploys are delivered (`link`, `ci` and the hook differ only here).
+#[derive(Clone, Debug)]
+pub struct RunOptions {
+    /// Send nothing: every delivery is reported as planned.
+    pub dry_run: bool,
+    pub budget: Duration,
+    pub request_timeout: Duration,
+    /// Move each deploy's record ref once every delivery of it is made.
+    pub record: bool,
+    /// Where deliveries wait until they are made (written ahead of sending).
+    pub spool: Option<Spool>,
+    /// A progress bar for long runs (the command decides whether there is a terminal).
+    pub progress: Option<indicatif::ProgressBar>,
+}
+
+/// What a run did.
+#[derive(Debug)]
+pub struct Delivered {
+    /// One per delivery, in plan order.
+    pub outcomes: Vec<DeliveryOutcome>,
+    /// Whether anything was sent (false for a dry run).
+    pub sent: bool,
+    /// Nothing could be sent (credentials missing, a bad CA file), so everything was spooled.
+    setup_error: Option<SessionError>,
+    spool_dir: Option<PathBuf>,
+}
+
+/// Why a run ends with an error under `--on-error fail`.
+#[derive(Debug, thiserror::Error)]
+pub enum RunFailure {
+    #[error(
+        "{failed} {} failed (see above)\n  hint: run the same command again once Jira answers: \
+         every write is idempotent, so nothing is written twice",
+        deliveries_word(*failed)
+    )]
+    Deliveries { failed: usize },
+    #[error(transparent)]
+    Session(#[from] SessionError),
+}
+
+/// Delivers every delivery of `deploys` through sessions for `trackers`, then records the
+/// deploys if asked. Fails only when a record cannot be written (or, without a spool, when
+/// a tracker cannot be opened).
+pub fn run(
+    repo: &Repo,
+    trackers: &[&Tracker],
+    deploys: &[Deploy],
+    options: RunOptions,
+) -> Result<Delivered, RunError> {
+    let deliveries = all_deliveries(deploys);
+    if options.dry_run {
+        return Ok(Delivered {
+            outcomes: DryRun.deliver(deliveries),
+            sent: false,
+            setup_error: None,
+            spool_dir: None,
+        });
+    }
+    let journal = options
+        .spool
+        .as_ref()
+        .and_then(|spool| write_ahead(spool, &deliveries));
+    let spool = options.spool.as_ref().filter(|_| journal.is_some());
+    let sessions: Result<Vec<Session>, SessionError> =
+        open_sessions(trackers, &deliveries).into_iter().collect();
+    let mut setup_error = None;
+    let mut outcomes = match sessions {
+        Ok(sessions) => send(sessions, deliveries, &options, spool.zip(journal.as_ref())),
+        Err(error) if spool.is_some() => {
+            // Nothing can be sent now: every delivery waits in the spool, and `retry` reads
+            // the credentials again.
+            let reason = error.to_string();
+            setup_error = Some(error);
+            deliveries
+                .into_iter()
+                .map(|d| DeliveryOutcome::not_made(d, &reason))
+                .collect()
+        }
+        Err(error) => return Err(error.into()),
+    };
+    // What no worker settled (nothing could be sent, or its tracker had no session).
+    if let (Some(spool), Some(paths)) = (spool, &journal) {
+        for (outcome, path) in outcomes.iter_mut().zip(paths) {
+            if outcome.keys.iter().any(|k| k.result == IssueResult::Failed) {
+                settle_one(spool, path, outcome);
+            }
+        }
+    }
+    if options.record {
+        record(repo, deploys, &outcomes)?;
+    }
+    Ok(Delivered {
+        outcomes,
+        sent: true,
+        setup_error,
+        spool_dir: spool.map(|s| s.dir().to_path_buf()),
+    })
+}
+
+/// Why a run could not finish.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    #[error(transparent)]
+    Session(#[from] SessionError),
+    #[error(transparent)]
+    Record(#[from] GitError),
+}
+
+impl Delivered {
+    /// Deliveries that were not made and did not go to the spool.
+    pub fn failed(&self) -> usize {
+        self.outcomes.iter().filter(|o| o.undelivered()).count()
+    }
+
+    /// Deliveries that wait in the spool.
+    pub fn spooled(&self) -> usize {
+        self.outcomes
+            .iter()
+            .filter(|o| o.keys.iter().any(|k| k.result == IssueResult::Spooled))
+            .count()
+    }
+
+    /// The run's end under `on_error`: what waits in the spool and what failed are logged,
+    /// and under `Fail` a failure is returned.
+    pub fn end(self, on_error: OnError) -> Result<(), RunFailure> {
+        let spooled = self.spooled();
+        if spooled > 0 {
+            log::warn!(
+                "{spooled} {} spooled in {}: `deploylink retry` sends {}",
+                deliveries_word(spooled),
+                self.spool_dir
+                    .as_deref()
+                    .map(Path::display)
+                    .map(|d| d.to_string())
+                    .unwrap_or_default(),
+                if spooled == 1 { "it" } else { "them" }
+            );
+        }
+        let failed = self.failed();
+        match (on_error, self.setup_error, failed) {
+            (OnError::Fail, Some(error), _) => Err(error.into()),
+            (OnError::Warn, Some(error), _) => {
+                log::error!("{error}");
+                Ok(())
+            }
+            (_, None, 0) => Ok(()),
+            (OnError::Fail, None, failed) => Err(RunFailure::Deliveries { failed }),
+            (OnError::Warn, None, failed) => {
+                log::warn!("{failed} {} failed; see above", deliveries_word(failed));
+                Ok(())
+            }
+        }
+    }
+}
+
+fn send(
+    sessions: Vec<Session>,
+    deliveries: Vec<Delivery>,
+    options: &RunOptions,
+    journal: Option<(&Spool, &Vec<PathBuf>)>,
+) -> Vec<DeliveryOutcome> {
+    let settings = deliver::Options {
+        budget: options.budget,
+        request_timeout: options.request_timeout,
+        ..deliver::Options::default()
+    };
+    let mut jira = Jira::new(sessions, settings);
+    if let Some(bar) = &options.progress {
+        jira = jira.with_progress(bar.clone());
+    }
+    if let Some((spool, paths)) = journal {
+        let (spool, paths) = (spool.clone(), paths.clone());
+        jira = jira.on_done(Box::new(move |i, outcome| {
+            if let Some(path) = paths.get(i) {
+                settle_one(&spool, path, outcome);
+            }
+        }));
+    }
+    jira.deliver(deliveries)
+}
+
+/// Writes every delivery to the spool before it is sent; `None` (and a warning) when the
+/// spool cannot be written: delivering beats refusing to.
+fn write_ahead(spool: &Spool, deliveries: &[Delivery]) -> Option<Vec<PathBuf>> {
+    match deliveries.iter().map(|d| spool.put(d)).collect() {
+        Ok(paths) => Some(paths),
+        Err(error) => {
+            log::warn!("{error}; delivering without a spool");
+            None
+        }
+    }
+}
+
+/// Removes what was made from the spool; what failed stays there, with its error, and its
+/// keys are reported as `spooled`.
+pub fn settle(spool: &Spool, paths: &[PathBuf], outcomes: &mut [DeliveryOutcome]) {
+    for (outcome, path) in outcomes.iter_mut().zip(paths) {
+        settle_one(spool, path, outcome);
+    }
+}
+
+/// [`settle`] for one delivery, as soon as it ends.
+pub fn settle_one(spool: &Spool, path: &Path, outcome: &mut DeliveryOutcome) {
+    let result = if outcome.undelivered() {
+        let reason = outcome
+            .keys
+            .iter()
+            .find_map(|k| k.reason.clone())
+            .unwrap_or_else(|| "not delivered".into());
+        spool.failed(path, &reason).map(|()| {
+            for key in outcome
+                .keys
+                .iter_mut()
+                .filter(|k| k.result == IssueResult::Failed)
+            {
+                key.result = IssueResult::Spooled;
+            }
+        })
+    } else {
+        spool.done(path)
+    };
+    if let Err(error) = result {
+        log::error!("{error}");
+    }
+}
+
+fn deliveries_word(n: usize) -> &'static str {
+    if n == 1 {
+        "delivery"
+    } else {
+        "deliveries"
+    }
+}
+
+/// Every delivery of every deploy, in plan order.
+pub fn all_deliveries(deploys: &[Deploy]) -> Vec<Delivery> {
+    deploys
+        .iter()
+        .flat_map(|d| d.deliveries.iter().cloned())
+        .collect()
+}
+
+/// A session for each tracker the deliveries use (with the OAuth credentials when one of its
+/// deliveries is a deployment record), or why it could not be opened. Credentials are read
+/// here, before anything is sent: `link` stops at the first error, naming the variable,
+/// instead of sending half a delivery; `retry` reports it and sends what it can.
+pub fn open_sessions(
+    trackers: &[&Tracker],
+    deliveries: &[Delivery],
+) -> Vec<Result<Session, SessionError>> {
+    let mut opened: Vec<&str> = Vec::new();
+    let mut sessions = Vec::new();
+    for tracker in trackers {
+        let used: Vec<&Delivery> = deliveries
+            .iter()
+            .filter(|d| d.tracker == tracker.name)
+            .collect();
+        if used.is_empty() || opened.contains(&tracker.name.as_str()) {
+            continue;
+        }
+        opened.push(&tracker.name);
+        let oauth = used.iter().any(|d| d.action == Action::Deployment);
+        sessions.push(Session::open(tracker, oauth));
+    }
+    sessions
+}
+
+/// Moves `refs/deploylink/<project>/<environment>` to what each environment now runs, when
+/// its deploy succeeded (or was a rollback) and every delivery of it was made. A deploy with
+/// a failed delivery is not recorded, so the next deploy's range still contains its commits
+/// and their issues get linked then.
+fn record(repo: &Repo, deploys: &[Deploy], outcomes: &[DeliveryOutcome]) -> Result<(), GitError> {
+    for deploy in deploys {
+        let changed_environment = matches!(
+            deploy.status,
+            RangeStatus::Deployed | RangeStatus::RolledBack
+        ) && matches!(
+            deploy.state,
+            DeployState::Successful | DeployState::RolledBack
+        );
+        if !changed_environment {
+            continue;
+        }
+        let failed = outcomes
+            .iter()
+            .any(|o| o.delivery.deploy == deploy.id && o.undelivered());
+        let refname = range::deploy_ref(&deploy.project, &deploy.environment);
+        if failed {
+            log::warn!(
+                "{} -> {}: not recorded in {refname}, because a delivery failed: the next deploy will include these commits again",
+                deploy.project,
+                deploy.environment
+            );
+            continue;
+        }
+        repo.record_deploy(&refname, deploy.to)?;
+        log::info!("recorded {refname} = {}", deploy.to);
+    }
+    Ok(())
+}

@@ -1,0 +1,20 @@
+//! A repository pointed at a sandbox Jira: the organization file the tests write.
+
+use std::path::{Path, PathBuf};
+
+/// An organization file with one Jira Cloud tracker, `acme`, at `url`, authenticated with
+/// `JIRA_USER` and `JIRA_API_TOKEN`; `extra` is appended as is (more settings of `acme`,
+/// indented four spaces, or more trackers).
+pub fn trackers_file(url: &str, extra: &str) -> String {
+    format!(
+        "version: 1\ntrackers:\n  acme:\n    kind: jira-cloud\n    url: {url}\n    auth: {{ user_env: JIRA_USER, token_env: JIRA_API_TOKEN }}\n{extra}"
+    )
+}
+
+/// Writes [`trackers_file`] to `.git/trackers.yml` in the work tree `repo` (outside what is
+/// committed) and returns its path.
+pub fn write_trackers(repo: &Path, url: &str, extra: &str) -> PathBuf {
+    let path = repo.join(".git/trackers.yml");
+    std::fs::write(&path, trackers_file(url, extra)).expect("write .git/trackers.yml");
+    path
+}
