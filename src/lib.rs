@@ -24,8 +24,6 @@ pub mod plan;
 pub mod policy;
 pub mod range;
 pub mod report;
-#[cfg(feature = "sandbox")]
-pub mod sandbox;
 pub mod template;
 
 pub use error::{Error, ExitCode};

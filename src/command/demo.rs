@@ -177,8 +177,8 @@ pub fn run(keep: bool, serve: bool, format: Format, out: &mut dyn Write) -> Resu
     build(dir.path())?;
     let repo = Repo::open(Some(&dir.path().join("shop.git")))?;
     #[cfg(feature = "sandbox")]
-    let sandbox = crate::sandbox::Sandbox::start(crate::sandbox::Options {
-        issues: crate::sandbox::IssuePolicy::Listed(
+    let sandbox = jira_sandbox::Sandbox::start(jira_sandbox::Options {
+        issues: jira_sandbox::IssuePolicy::Listed(
             DEMO_ISSUES.iter().map(|k| (*k).to_owned()).collect(),
         ),
         ..Default::default()
@@ -326,7 +326,7 @@ fn plan_release(repo: &Repo, trackers: config::TrackersFile) -> Result<Vec<crate
 
 /// What the sandbox Jira now shows on each issue.
 #[cfg(feature = "sandbox")]
-fn jira_view(state: &crate::sandbox::State) -> String {
+fn jira_view(state: &jira_sandbox::State) -> String {
     use std::fmt::Write as _;
     let mut out = String::from("\nwhat Jira now shows:\n");
     for (key, issue) in &state.issues {

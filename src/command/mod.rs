@@ -409,7 +409,7 @@ fn init(global: &GlobalArgs, args: &InitArgs, out: &mut dyn Write) -> Result<()>
 /// `deploylink sandbox`: serves until killed.
 #[cfg(feature = "sandbox")]
 fn sandbox(args: &crate::command::cli::SandboxArgs, out: &mut dyn Write) -> Result<()> {
-    use crate::sandbox::{IssuePolicy, Options, Sandbox};
+    use jira_sandbox::{IssuePolicy, Options, Sandbox};
     let options = Options {
         bind: std::net::SocketAddr::from(([127, 0, 0, 1], args.port)),
         issues: if args.issues.is_empty() {

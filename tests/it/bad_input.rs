@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
-use deploylink::sandbox::{Credentials, Fault, FaultAction, Options, Sandbox};
+use jira_sandbox::{Credentials, Fault, FaultAction, Options, Sandbox};
 use serde_json::Value;
 use support::{git_command, TestRepo};
 

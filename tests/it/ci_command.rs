@@ -7,7 +7,7 @@ use crate::support;
 use std::path::Path;
 use std::process::Output;
 
-use deploylink::sandbox::{Options, Sandbox};
+use jira_sandbox::{Options, Sandbox};
 use serde_json::Value;
 use support::{git_command, TestRepo};
 

@@ -418,6 +418,7 @@ fn a_reverted_pair_is_not_reported_as_deployed() {
 }
 
 #[test]
+#[cfg(feature = "sandbox")]
 fn demo_delivers_to_the_sandbox_without_false_positives() {
     let output = run(&["demo"], &[]);
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));

@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use std::process::Output;
 use std::time::{Duration, Instant};
 
-use deploylink::sandbox::{Credentials, Fault, FaultAction, IssuePolicy, Options, Sandbox};
+use jira_sandbox::{Credentials, Fault, FaultAction, IssuePolicy, Options, Sandbox};
 use serde_json::Value;
 use support::TestRepo;
 
@@ -849,6 +849,7 @@ fn a_rejected_deployment_is_reported_with_jiras_reason() {
 }
 
 #[test]
+#[cfg(feature = "sandbox")]
 fn the_sandbox_command_serves_and_keeps_its_state_in_a_file() {
     use std::io::{BufRead, BufReader};
     let dir = tempfile::tempdir().unwrap();

@@ -7,7 +7,7 @@ use crate::support;
 
 use std::time::{Duration, Instant};
 
-use deploylink::sandbox::{Fault, FaultAction, Options, Sandbox};
+use jira_sandbox::{Fault, FaultAction, Options, Sandbox};
 use serde_json::Value;
 use support::TestRepo;
 

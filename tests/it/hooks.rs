@@ -8,7 +8,7 @@ use std::path::Path;
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
-use deploylink::sandbox::{Fault, FaultAction, Options, Sandbox};
+use jira_sandbox::{Fault, FaultAction, Options, Sandbox};
 use support::cli::text;
 use support::{git_command, TestRepo};
 
@@ -535,7 +535,7 @@ fn install_hook_respects_foreign_hooks_and_hooks_path() {
 #[test]
 fn check_exists_asks_jira_and_an_unreachable_jira_does_not_block() {
     let jira = Sandbox::start(Options {
-        issues: deploylink::sandbox::IssuePolicy::Listed(vec!["WEB-1".into(), "WEB-2".into()]),
+        issues: jira_sandbox::IssuePolicy::Listed(vec!["WEB-1".into(), "WEB-2".into()]),
         ..Options::default()
     })
     .unwrap();

@@ -6,7 +6,7 @@ use crate::support;
 
 use std::process::Output;
 
-use deploylink::sandbox::{Fault, FaultAction, Options, Sandbox};
+use jira_sandbox::{Fault, FaultAction, Options, Sandbox};
 use serde_json::Value;
 use support::TestRepo;
 

@@ -486,8 +486,9 @@ fn operation_for_routes_requests() {
 
 // ---------------------------------------------------------------- drift
 
-/// Re-runs extract.py and compares with the checked-in src/sandbox/jira-schemas.json. Needs `python3` and the
-/// specs (default `../shared/jira-specs` from the repository root; override the directory with
+/// Re-runs extract.py and compares with the checked-in
+/// crates/jira-sandbox/src/jira-schemas.json. Needs `python3` and the specs (default
+/// `../shared/jira-specs` from the repository root; override the directory with
 /// DEPLOYLINK_JIRA_SPECS). Fails, never skips, when either is missing. Ignored by a plain
 /// `cargo test` (the specs are not in the repository); `bash .ci/run` runs it with `--ignored`.
 #[test]
@@ -517,9 +518,10 @@ fn schemas_json_matches_extract_py() {
         String::from_utf8_lossy(&out.stderr)
     );
     let fresh = String::from_utf8(out.stdout).expect("extract.py output is UTF-8");
-    let checked_in = std::fs::read_to_string(root.join("src/sandbox/jira-schemas.json"))
-        .expect("read src/sandbox/jira-schemas.json")
-        .replace("\r\n", "\n");
+    let checked_in =
+        std::fs::read_to_string(root.join("crates/jira-sandbox/src/jira-schemas.json"))
+            .expect("read crates/jira-sandbox/src/jira-schemas.json")
+            .replace("\r\n", "\n");
     if fresh != checked_in {
         let first = fresh
             .lines()
@@ -530,7 +532,7 @@ fn schemas_json_matches_extract_py() {
                 |i| format!("line {}", i + 1),
             );
         panic!(
-            "src/sandbox/jira-schemas.json is out of date with extract.py and the \
+            "crates/jira-sandbox/src/jira-schemas.json is out of date with extract.py and the \
              specs (first difference: {first}); {regenerate}"
         );
     }

@@ -1,14 +1,11 @@
 //! The sandbox (a local Jira-compatible server) driven over real HTTP on 127.0.0.1, as
 //! deploylink and its tests use it.
-#![cfg(feature = "sandbox")]
 
 use std::io::{Read, Write};
 use std::sync::{Arc, Barrier};
 use std::time::{Duration, Instant};
 
-use deploylink::sandbox::{
-    Credentials, Fault, FaultAction, IssuePolicy, Options, Sandbox, CLOUD_ID,
-};
+use jira_sandbox::{Credentials, Fault, FaultAction, IssuePolicy, Options, Sandbox, CLOUD_ID};
 use reqwest::blocking::{Client, RequestBuilder, Response};
 use serde_json::{json, Value};
 

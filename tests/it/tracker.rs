@@ -7,7 +7,7 @@ use crate::support;
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
-use deploylink::sandbox::{Credentials, Fault, FaultAction, Options, Sandbox};
+use jira_sandbox::{Credentials, Fault, FaultAction, Options, Sandbox};
 use support::TestRepo;
 
 const TOKEN: &str = "right-token";

@@ -3,8 +3,8 @@
 //!
 //! Use from a test module with `use crate::support::openapi;`.
 //!
-//! The schemas come from `src/sandbox/jira-schemas.json` (the one checked-in copy, which the
-//! sandbox server embeds too), generated from the specs in
+//! The schemas come from `crates/jira-sandbox/src/jira-schemas.json` (the one checked-in copy,
+//! which the sandbox server embeds too), generated from the specs in
 //! `../shared/jira-specs/` by `tests/fixtures/jira-schemas/extract.py` (which documents every
 //! OpenAPI -> JSON Schema transformation; notably readOnly properties are FORBIDDEN, and
 //! constraints that exist only in prose, such as the 255-character `globalId`, are NOT encoded:
@@ -20,7 +20,7 @@ use std::sync::OnceLock;
 use serde_json::Value;
 
 /// The checked-in, generated schema document.
-const SCHEMAS_JSON: &str = include_str!("../../../src/sandbox/jira-schemas.json");
+const SCHEMAS_JSON: &str = include_str!("../../../crates/jira-sandbox/src/jira-schemas.json");
 
 /// Routes that are not in the specs' `paths` but reach the same operation: Jira Software's
 /// OAuth/on-premise base URL (`https://api.atlassian.com/jira/{type}/{version}/cloud/{cloudId}/...`,
@@ -44,7 +44,8 @@ struct Schemas {
 fn document() -> &'static Value {
     static DOC: OnceLock<Value> = OnceLock::new();
     DOC.get_or_init(|| {
-        serde_json::from_str(SCHEMAS_JSON).expect("src/sandbox/jira-schemas.json is not valid JSON")
+        serde_json::from_str(SCHEMAS_JSON)
+            .expect("crates/jira-sandbox/src/jira-schemas.json is not valid JSON")
     })
 }
 

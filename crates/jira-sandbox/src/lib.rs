@@ -1,7 +1,10 @@
-//! A local Jira-compatible HTTP server: the subset of Jira deploylink talks to.
+//! A local Jira-compatible HTTP server on 127.0.0.1: the subset of Jira deploylink talks to.
 //!
-//! It is the `deploylink sandbox` command (try a setup without a Jira), what `deploylink demo`
-//! delivers to in-process, and the fake Jira of the test suite. It imitates:
+//! What it is for: the fake Jira of deploylink's test suite (a dev-dependency, so the tests
+//! build whatever deploylink's features), the `deploylink sandbox` command (try a setup
+//! without a Jira) and what `deploylink demo` delivers to in-process (both behind deploylink's
+//! default `sandbox` feature). It knows nothing of deploylink and is not published. Start one
+//! with [`Sandbox::start`]; dropping it stops the server. It imitates:
 //!
 //! - the platform REST API under `/rest/api/3` (Cloud) and `/rest/api/2` (Data Center):
 //!   `myself`, `serverInfo`, `issue/{key}`, remote links upserted by `globalId` (jira-api-facts
@@ -12,10 +15,11 @@
 //!   with its identity and `updateSequenceNumber` rules and `unknownIssueKeys`.
 //!
 //! Every request body is checked as the real Jira would: against Atlassian's OpenAPI schemas
-//! (`jira-schemas.json`, extracted by `tests/fixtures/jira-schemas/extract.py`) plus the limits
-//! Atlassian states only in prose (`validate.rs`). A refused body is a 400 in Jira's shape and is
-//! kept in [`State::rejected`], so a test can assert nothing was refused. [`Fault`]s imitate a
-//! rate-limiting, failing, slow or vanishing Jira; [`Options::latency`] a distant one.
+//! (`src/jira-schemas.json`, extracted by the repository's
+//! `tests/fixtures/jira-schemas/extract.py`) plus the limits Atlassian states only in prose
+//! (`validate.rs`). A refused body is a 400 in Jira's shape and is kept in [`State::rejected`],
+//! so a test can assert nothing was refused. [`Fault`]s imitate a rate-limiting, failing, slow
+//! or vanishing Jira; [`Options::latency`] a distant one.
 //!
 //! `GET /` shows what Jira would now show; `GET|DELETE /_sandbox/state` reads or resets what was
 //! received, `POST /_sandbox/faults` adds faults.
