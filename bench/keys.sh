@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # Benchmark `deploylink keys` against the plain git pipeline it replaces.
-# See bench/README.md.  Usage: bash bench/keys.sh
+# See bench/README.md.  Usage: bash bench/keys.sh [REPO...]
+#   With no REPO: the generated repository, in two layouts. With REPO (a bare repository,
+#   a .git directory or a work tree; a clone of apache/kafka is the reference): each one as
+#   it is, along the branch its HEAD names.
 #
 # Environment:
 #   DEPLOYLINK         binary to test (default target/release/deploylink; built with
@@ -35,9 +38,16 @@ if [[ -n "${BENCH_CORPUS:-}" ]]; then corpus="$(abspath "$BENCH_CORPUS")"; else 
 commits="${BENCH_COMMITS:-20000}"
 [[ "$commits" =~ ^[0-9]+$ ]] && ((commits >= 20000)) || setup_error "BENCH_COMMITS must be an integer >= 20000"
 corpus_files=(avro-messages.jsonl zookeeper-messages.jsonl kafka-tricky-messages.jsonl)
-for f in "${corpus_files[@]}"; do
-  [[ -r "$corpus/$f" ]] || setup_error "corpus file not found: $corpus/$f"
+given=()
+for r in "$@"; do
+  d="$(git -C "$r" rev-parse --absolute-git-dir 2>/dev/null)" || setup_error "not a git repository: $r"
+  given+=("$d")
 done
+if ((${#given[@]} == 0)); then
+  for f in "${corpus_files[@]}"; do
+    [[ -r "$corpus/$f" ]] || setup_error "corpus file not found: $corpus/$f"
+  done
+fi
 
 # ---- the binary ----
 if [[ -n "${DEPLOYLINK:-}" ]]; then
@@ -52,8 +62,32 @@ else
   fi
 fi
 
-# ---- the repository (cached; the key covers the generator, the corpus and the size) ----
 mkdir -p "$bench_dir"
+
+# ---- environment ----
+echo "date:       $(date -u +%Y-%m-%dT%H:%M:%SZ)"
+echo "machine:    $(uname -sm), nproc $(nproc), $(grep -m1 'model name' /proc/cpuinfo 2>/dev/null | sed 's/.*: //' || echo 'cpu unknown')"
+echo "git:        $(git --version)"
+echo "grep/sort:  $(grep --version | head -n1); $(sort --version | head -n1)"
+echo "locale:     LC_ALL='${LC_ALL:-}' LANG='${LANG:-}' -> LC_CTYPE=$(locale 2>/dev/null | sed -n 's/^LC_CTYPE=//p' | tr -d '"') LC_COLLATE=$(locale 2>/dev/null | sed -n 's/^LC_COLLATE=//p' | tr -d '"') (used as is for the pipeline)"
+version="$("$bin" --version 2>&1 | head -n1 || true)"
+echo "deploylink: $bin (--version: ${version:-no output})"
+echo
+
+if ((${#given[@]} > 0)); then
+  rc=0 i=0
+  for r in "${given[@]}"; do
+    i=$((i + 1))
+    echo "######## $r"
+    r_rc=0
+    python3 "$bench_src/measure.py" --any "$bin" "$r" "$bench_dir/last-results-given-$i.json" || r_rc=$?
+    if ((r_rc > rc)); then rc=$r_rc; fi
+    echo
+  done
+  exit "$rc"
+fi
+
+# ---- the repository (cached; the key covers the generator, the corpus and the size) ----
 key="$( { cat "$bench_src/make-repo.py"; for f in "${corpus_files[@]}"; do cat "$corpus/$f"; done; echo "$commits"; } \
         | sha256sum | cut -c1-12)"
 repo="$bench_dir/keys-$key.git"
@@ -74,16 +108,6 @@ else
   echo "repository: $repo (generated in about $((SECONDS - start)) s)"
 fi
 echo "  $(cat "$repo/bench-ok")"
-
-# ---- environment ----
-echo "date:       $(date -u +%Y-%m-%dT%H:%M:%SZ)"
-echo "machine:    $(uname -sm), nproc $(nproc), $(grep -m1 'model name' /proc/cpuinfo 2>/dev/null | sed 's/.*: //' || echo 'cpu unknown')"
-echo "git:        $(git --version)"
-echo "grep/sort:  $(grep --version | head -n1); $(sort --version | head -n1)"
-echo "locale:     LC_ALL='${LC_ALL:-}' LANG='${LANG:-}' -> LC_CTYPE=$(locale 2>/dev/null | sed -n 's/^LC_CTYPE=//p' | tr -d '"') LC_COLLATE=$(locale 2>/dev/null | sed -n 's/^LC_COLLATE=//p' | tr -d '"') (used as is for the pipeline)"
-version="$("$bin" --version 2>&1 | head -n1 || true)"
-echo "deploylink: $bin (--version: ${version:-no output})"
-echo
 
 # Two storage layouts of the same history: as git fast-import left it (one pack in import
 # order, no commit-graph, like a fresh import), and after `git gc` (repacked in recency order,

@@ -1,4 +1,6 @@
-//! A minimal, read-only reader of whole commit objects in git pack files.
+//! A minimal, read-only reader of git pack files: whole commits for the walk (the hot path),
+//! and any object, deltas resolved, for resolving revisions, peeling refs and reading the
+//! project file, so that libgit2 does not open and map every pack index a second time.
 //!
 //! Why not libgit2 alone: reading a commit through libgit2 allocates a new zlib stream per
 //! object and takes a process-wide mutex for every pack window, so two threads read only
@@ -15,8 +17,14 @@ use flate2::{Decompress, FlushDecompress, Status};
 use git2::Oid;
 use memmap2::Mmap;
 
-/// The pack object type of a commit.
-const OBJ_COMMIT: u8 = 1;
+/// Pack object types.
+pub const OBJ_COMMIT: u8 = 1;
+pub const OBJ_TREE: u8 = 2;
+pub const OBJ_TAG: u8 = 4;
+const OBJ_OFS_DELTA: u8 = 6;
+const OBJ_REF_DELTA: u8 = 7;
+/// git's own default is 50; a longer chain is read by libgit2.
+const MAX_DELTA_DEPTH: usize = 64;
 /// No commit is this large; a header claiming more is treated as damage.
 const MAX_OBJECT_SIZE: u64 = 1 << 30;
 
@@ -68,6 +76,170 @@ impl Packs {
                 .is_some_and(|offset| pack.read_whole(offset, OBJ_COMMIT, inflater, out))
         })
     }
+
+    /// The type of object `id` (1 commit, 2 tree, 3 blob, 4 tag) from its pack entry header,
+    /// following delta bases; `None` when it is not in a pack (or anything is unexpected).
+    pub fn kind(&self, id: Oid) -> Option<u8> {
+        let (pack, offset) = self.locate(id.as_bytes())?;
+        self.kind_at(pack, offset, 0)
+    }
+
+    /// Reads object `id` of any type into `out`, resolving deltas; returns its type.
+    pub fn read_object(&self, id: Oid, inflater: &mut Inflater, out: &mut Vec<u8>) -> Option<u8> {
+        let (pack, offset) = self.locate(id.as_bytes())?;
+        self.read_at(pack, offset, inflater, out, 0)
+    }
+
+    fn locate(&self, id: &[u8]) -> Option<(&Pack, u64)> {
+        self.packs
+            .iter()
+            .find_map(|pack| pack.find(id).map(|offset| (pack, offset)))
+    }
+
+    /// Where a delta's base is: its pack and offset.
+    fn delta_base<'p>(
+        &'p self,
+        pack: &'p Pack,
+        offset: u64,
+        kind: u8,
+        at: usize,
+    ) -> Option<(&'p Pack, u64, usize)> {
+        let rest = pack.data.get(at..)?;
+        if kind == OBJ_OFS_DELTA {
+            let (distance, used) = ofs_distance(rest)?;
+            Some((pack, offset.checked_sub(distance)?, used))
+        } else {
+            let (pack, base) = self.locate(rest.get(..20)?)?;
+            Some((pack, base, 20))
+        }
+    }
+
+    fn kind_at(&self, pack: &Pack, offset: u64, depth: usize) -> Option<u8> {
+        let at = usize::try_from(offset).ok()?;
+        let (kind, _, header) = object_header(pack.data.get(at..)?)?;
+        match kind {
+            1..=4 => Some(kind),
+            OBJ_OFS_DELTA | OBJ_REF_DELTA if depth < MAX_DELTA_DEPTH => {
+                let (base_pack, base, _) = self.delta_base(pack, offset, kind, at + header)?;
+                self.kind_at(base_pack, base, depth + 1)
+            }
+            _ => None,
+        }
+    }
+
+    fn read_at(
+        &self,
+        pack: &Pack,
+        offset: u64,
+        inflater: &mut Inflater,
+        out: &mut Vec<u8>,
+        depth: usize,
+    ) -> Option<u8> {
+        let at = usize::try_from(offset).ok()?;
+        let (kind, size, header) = object_header(pack.data.get(at..)?)?;
+        let size = usize::try_from(size)
+            .ok()
+            .filter(|&s| s as u64 <= MAX_OBJECT_SIZE)?;
+        match kind {
+            1..=4 => inflate(pack.data.get(at + header..)?, size, inflater, out).then_some(kind),
+            OBJ_OFS_DELTA | OBJ_REF_DELTA if depth < MAX_DELTA_DEPTH => {
+                let (base_pack, base, used) = self.delta_base(pack, offset, kind, at + header)?;
+                let mut delta = Vec::new();
+                if !inflate(
+                    pack.data.get(at + header + used..)?,
+                    size,
+                    inflater,
+                    &mut delta,
+                ) {
+                    return None;
+                }
+                let kind = self.read_at(base_pack, base, inflater, out, depth + 1)?;
+                *out = apply_delta(out, &delta)?;
+                Some(kind)
+            }
+            _ => None,
+        }
+    }
+}
+
+/// Inflates one zlib stream of `size` bytes into `out` (replacing its contents).
+fn inflate(input: &[u8], size: usize, inflater: &mut Inflater, out: &mut Vec<u8>) -> bool {
+    out.clear();
+    out.reserve(size);
+    let stream = &mut inflater.0;
+    stream.reset(true);
+    let status = stream.decompress_vec(input, out, FlushDecompress::Finish);
+    matches!(status, Ok(Status::StreamEnd)) && out.len() == size
+}
+
+/// An `OBJ_OFS_DELTA`'s distance back to its base (git's offset encoding, not a plain varint).
+fn ofs_distance(bytes: &[u8]) -> Option<(u64, usize)> {
+    let mut byte = *bytes.first()?;
+    let mut distance = u64::from(byte & 0x7f);
+    let mut used = 1;
+    while byte & 0x80 != 0 {
+        byte = *bytes.get(used)?;
+        used += 1;
+        distance = distance.checked_add(1)?.checked_mul(128)? | u64::from(byte & 0x7f);
+    }
+    Some((distance, used))
+}
+
+/// A delta's size header: a little-endian base-128 varint.
+fn delta_size(bytes: &[u8], at: &mut usize) -> Option<usize> {
+    let mut size = 0usize;
+    let mut shift = 0;
+    loop {
+        let byte = *bytes.get(*at)?;
+        *at += 1;
+        if shift > 56 {
+            return None;
+        }
+        size |= usize::from(byte & 0x7f) << shift;
+        shift += 7;
+        if byte & 0x80 == 0 {
+            return Some(size);
+        }
+    }
+}
+
+/// Applies a git delta (copy and insert instructions) to `base`.
+fn apply_delta(base: &[u8], delta: &[u8]) -> Option<Vec<u8>> {
+    let mut at = 0;
+    if delta_size(delta, &mut at)? != base.len() {
+        return None;
+    }
+    let size = delta_size(delta, &mut at)?;
+    let mut out = Vec::with_capacity(size);
+    while at < delta.len() {
+        let op = delta[at];
+        at += 1;
+        if op & 0x80 != 0 {
+            let mut offset = 0usize;
+            let mut length = 0usize;
+            for bit in 0..7 {
+                if op & (1 << bit) != 0 {
+                    let byte = usize::from(*delta.get(at)?);
+                    at += 1;
+                    if bit < 4 {
+                        offset |= byte << (8 * bit);
+                    } else {
+                        length |= byte << (8 * (bit - 4));
+                    }
+                }
+            }
+            if length == 0 {
+                length = 0x10000;
+            }
+            out.extend_from_slice(base.get(offset..offset.checked_add(length)?)?);
+        } else if op != 0 {
+            out.extend_from_slice(delta.get(at..at + usize::from(op))?);
+            at += usize::from(op);
+        } else {
+            return None; // reserved
+        }
+    }
+    (out.len() == size).then_some(out)
 }
 
 impl Pack {
@@ -139,12 +311,7 @@ impl Pack {
         let Some((input, size)) = self.whole_object(offset, want) else {
             return false; // a delta, or not a commit: libgit2 resolves it
         };
-        out.clear();
-        out.reserve(size);
-        let stream = &mut inflater.0;
-        stream.reset(true);
-        let status = stream.decompress_vec(input, out, FlushDecompress::Finish);
-        matches!(status, Ok(Status::StreamEnd)) && out.len() == size
+        inflate(input, size, inflater, out)
     }
 
     /// The compressed bytes and the size of the object at `offset`, if stored whole as `want`.
@@ -183,7 +350,31 @@ fn be32(bytes: &[u8], at: usize) -> Option<u32> {
 
 #[cfg(test)]
 mod tests {
-    use super::object_header;
+    use super::{apply_delta, object_header, ofs_distance};
+
+    #[test]
+    fn deltas_copy_and_insert() {
+        let base = b"hello, world";
+        // base size 12, result size 11: copy 7 bytes from 0 ("hello, "), insert "git!"
+        let delta = [12, 11, 0x80 | 0x10, 7, 4, b'g', b'i', b't', b'!'];
+        assert_eq!(
+            apply_delta(base, &delta).as_deref(),
+            Some(&b"hello, git!"[..])
+        );
+        assert_eq!(apply_delta(b"short", &delta), None, "wrong base size");
+        assert_eq!(
+            apply_delta(base, &[12, 11, 0]),
+            None,
+            "reserved instruction"
+        );
+    }
+
+    #[test]
+    fn ofs_distances_use_gits_encoding() {
+        assert_eq!(ofs_distance(&[0x05]), Some((5, 1)));
+        // (1 + 1) * 128 + 0 = 256
+        assert_eq!(ofs_distance(&[0x81, 0x00]), Some((256, 2)));
+    }
 
     #[test]
     fn object_headers_decode_type_and_size() {

@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use git2::{ObjectType, Oid, Repository};
 
 use crate::git::commit::{parse_commit, CommitRef};
-use crate::git::pack::{Inflater, Packs};
+use crate::git::pack::{Inflater, Packs, OBJ_COMMIT, OBJ_TAG, OBJ_TREE};
 use crate::git::GitError;
 
 /// An opened repository.
@@ -164,7 +164,14 @@ impl Repo {
     }
 
     /// Resolves a revision (`HEAD`, `main`, `v1.2`, `HEAD~3`, a sha) to a commit id.
+    ///
+    /// The common forms (a full id or a ref name, then `~N` and `^N`) are resolved from the
+    /// refs and the pack reader; anything else, and every error, goes to libgit2's revparse,
+    /// which would otherwise open and map every pack index a second time.
     pub fn resolve(&self, rev: &str) -> Result<Oid, GitError> {
+        if let Some(id) = self.resolve_fast(rev) {
+            return Ok(id);
+        }
         let object = self.git.revparse_single(rev).map_err(|source| {
             if self.is_shallow() {
                 GitError::ShallowMissing {
@@ -183,6 +190,75 @@ impl Repo {
                 rev: rev.to_owned(),
             })?;
         Ok(commit.id())
+    }
+
+    /// `resolve` without libgit2's object database, or `None` to ask libgit2.
+    fn resolve_fast(&self, rev: &str) -> Option<Oid> {
+        let (base, mut suffix) = rev.split_at(rev.find(['~', '^']).unwrap_or(rev.len()));
+        let full_id = base.len() == 40 && base.bytes().all(|b| b.is_ascii_hexdigit());
+        // libgit2 tries `git describe` output (`v1.0-3-gabc1234`) before refs: leave it that
+        if base.is_empty() || (!full_id && base.contains("-g")) {
+            return None;
+        }
+        let mut id = if full_id {
+            Oid::from_str(base).ok()?
+        } else {
+            let reference = self.git.resolve_reference_from_short_name(base).ok()?;
+            reference.resolve().ok()?.target()?
+        };
+        id = self.peel_fast(id)?;
+        while let Some(op) = suffix.bytes().next() {
+            suffix = &suffix[1..];
+            let digits = suffix.bytes().take_while(u8::is_ascii_digit).count();
+            let n: usize = if digits == 0 {
+                1
+            } else {
+                suffix[..digits].parse().ok()?
+            };
+            suffix = &suffix[digits..];
+            match op {
+                b'~' => {
+                    for _ in 0..n {
+                        id = self.parent_fast(id, 0)?;
+                    }
+                }
+                b'^' if n > 0 => id = self.parent_fast(id, n - 1)?,
+                b'^' => {}
+                _ => return None, // `^{...}`, `@{...}`, `:path`: libgit2
+            }
+        }
+        Some(id)
+    }
+
+    /// Peels `id` (a commit, or a chain of annotated tags) to a commit from the packs.
+    fn peel_fast(&self, mut id: Oid) -> Option<Oid> {
+        for _ in 0..16 {
+            match self.packs.kind(id)? {
+                OBJ_COMMIT => return Some(id),
+                OBJ_TAG => {
+                    let mut reader = self.reader.borrow_mut();
+                    let (inflater, buffer) = &mut *reader;
+                    self.packs.read_object(id, inflater, buffer)?;
+                    let hex = buffer.strip_prefix(b"object ")?.get(..40)?;
+                    id = Oid::from_str(std::str::from_utf8(hex).ok()?).ok()?;
+                }
+                _ => return None,
+            }
+        }
+        None
+    }
+
+    /// Parent number `n` (from 0) of commit `id`, read from a pack.
+    fn parent_fast(&self, id: Oid, n: usize) -> Option<Oid> {
+        if self.is_shallow_boundary(id) {
+            return None;
+        }
+        let mut reader = self.reader.borrow_mut();
+        let (inflater, buffer) = &mut *reader;
+        if !self.packs.read_commit(id, inflater, buffer) {
+            return None;
+        }
+        parse_commit(buffer)?.parents.get(n).copied()
     }
 
     /// Reads commit `id` and hands it to `use_commit`: from a pack directly when it is
@@ -225,6 +301,9 @@ impl Repo {
 
     /// The file at `path` in the tree of commit `id`, if it exists there.
     pub fn read_file_at(&self, id: Oid, path: &str) -> Result<Option<Vec<u8>>, GitError> {
+        if let Some(found) = self.read_file_fast(id, path) {
+            return Ok(found);
+        }
         let read = |source| GitError::Read { id, source };
         let commit = self.git.find_commit(id).map_err(read)?;
         let tree = commit.tree().map_err(read)?;
@@ -240,6 +319,37 @@ impl Repo {
         Ok(Some(blob.content().to_vec()))
     }
 
+    /// `read_file_at` from the packs: `Some(None)` when the path is not in the tree, `None`
+    /// to ask libgit2 (an object outside the packs, a submodule, anything unexpected).
+    fn read_file_fast(&self, id: Oid, path: &str) -> Option<Option<Vec<u8>>> {
+        let mut inflater = Inflater::default();
+        let mut object = Vec::new();
+        if self.packs.read_object(id, &mut inflater, &mut object)? != OBJ_COMMIT {
+            return None;
+        }
+        let hex = object.strip_prefix(b"tree ")?.get(..40)?;
+        let mut tree = Oid::from_str(std::str::from_utf8(hex).ok()?).ok()?;
+        let mut parts = path.split('/').filter(|p| !p.is_empty()).peekable();
+        while let Some(name) = parts.next() {
+            if self.packs.read_object(tree, &mut inflater, &mut object)? != OBJ_TREE {
+                return None;
+            }
+            let Some((mode, entry)) = tree_entry(&object, name.as_bytes())? else {
+                return Some(None);
+            };
+            let is_tree = mode == b"40000";
+            match (parts.peek().is_some(), is_tree) {
+                (true, true) => tree = entry,
+                (false, false) if mode != b"160000" => {
+                    let kind = self.packs.read_object(entry, &mut inflater, &mut object)?;
+                    return (kind == 3).then_some(Some(object));
+                }
+                _ => return None, // libgit2 decides what a blob-as-directory or a tree means
+            }
+        }
+        None
+    }
+
     /// Every ref (full name) with the commit it points to; refs that do not point to a
     /// commit (a tag of a tree or blob) are skipped, as `git rev-list --all` skips them.
     ///
@@ -249,7 +359,7 @@ impl Repo {
     /// libgit2 was half the time of a new branch's range with 700 refs.
     pub fn refs(&self) -> Result<Vec<(String, Oid)>, GitError> {
         let list = |source| GitError::Refs { source };
-        let odb = self.git.odb().map_err(list)?;
+        let mut odb = None;
         let mut out = Vec::new();
         for reference in self.git.references().map_err(list)? {
             let reference = reference.map_err(list)?;
@@ -258,11 +368,28 @@ impl Repo {
             };
             let commit = match reference.target_peel() {
                 Some(peeled) => Some(peeled),
-                None => match odb.read_header(target) {
-                    Ok((_, ObjectType::Commit)) => Some(target),
-                    Ok((_, ObjectType::Tag)) => reference.peel_to_commit().ok().map(|c| c.id()),
-                    _ => None, // a tree or blob, or missing: `git rev-list --all` skips it too
-                },
+                None => {
+                    // the pack reader's header first; libgit2's object database only if needed
+                    let kind = match self.packs.kind(target) {
+                        Some(OBJ_COMMIT) => Ok((0, ObjectType::Commit)),
+                        Some(OBJ_TAG) => Ok((0, ObjectType::Tag)),
+                        Some(_) => Ok((0, ObjectType::Blob)),
+                        None => {
+                            if odb.is_none() {
+                                odb = Some(self.git.odb().map_err(list)?);
+                            }
+                            odb.as_ref().ok_or(GitError::Internal)?.read_header(target)
+                        }
+                    };
+                    match kind {
+                        Ok((_, ObjectType::Commit)) => Some(target),
+                        Ok((_, ObjectType::Tag)) => match self.peel_fast(target) {
+                            Some(peeled) => Some(peeled),
+                            None => reference.peel_to_commit().ok().map(|c| c.id()),
+                        },
+                        _ => None, // a tree or blob, or missing: `git rev-list --all` skips it too
+                    }
+                }
             };
             if let Some(commit) = commit {
                 out.push((name.to_owned(), commit));
@@ -310,6 +437,23 @@ impl Repo {
         }
         Ok(paths)
     }
+}
+
+/// The `(mode, id)` of entry `name` in a raw tree object (`<mode> <name>\0<20-byte id>`...):
+/// `Some(None)` when there is no such entry, `None` when the tree is malformed.
+#[allow(clippy::type_complexity)]
+fn tree_entry<'t>(tree: &'t [u8], name: &[u8]) -> Option<Option<(&'t [u8], Oid)>> {
+    let mut rest = tree;
+    while !rest.is_empty() {
+        let space = rest.iter().position(|&b| b == b' ')?;
+        let nul = space + rest[space..].iter().position(|&b| b == 0)?;
+        let id = rest.get(nul + 1..nul + 21)?;
+        if &rest[space + 1..nul] == name {
+            return Some(Some((&rest[..space], Oid::from_bytes(id).ok()?)));
+        }
+        rest = &rest[nul + 21..];
+    }
+    Some(None)
 }
 
 fn reopen(git_dir: &Path, from_env: bool) -> Result<Repository, GitError> {
