@@ -1,13 +1,15 @@
-//! Delivering a deploy's writes to Jira (SPEC 7).
+//! Delivering a deploy's writes to Jira, with nothing lost when Jira is slow, down or
+//! rate-limiting.
 //!
 //! Planning turns each deploy into [`Delivery`] values: plain data (tracker name, issue keys,
 //! method, URL, body; never a secret), so that a delivery that could not be made can be kept
-//! and sent later. A [`Sink`] takes them: [`DryRun`] sends nothing and reports them as planned (the `plan` command
-//! and `--dry-run`), [`Jira`] sends them with bounded concurrency per tracker, retries and a
-//! time budget. Both go through the same planning code, so a plan is exactly what is sent.
+//! and sent later. A [`Sink`] takes them: [`DryRun`] sends nothing and reports them as
+//! planned (the `plan` command and `--dry-run`), [`Jira`] sends them with bounded concurrency
+//! per tracker, retries ([`retry`]) and a time budget. Both go through the same planning
+//! code, so a plan is exactly what is sent. [`run`] is one whole delivery run: the spool
+//! ([`spool`]) written ahead, the sending, the settling, and the deploys' records.
 
-use serde::{Deserialize, Serialize};
-use serde_json::Value;
+use serde::Serialize;
 
 use crate::config::Action;
 
@@ -19,28 +21,9 @@ pub mod run;
 mod session;
 pub mod spool;
 
+pub use crate::plan::Delivery;
 pub use pool::{Jira, OnDone, Options};
 pub use session::{Session, SessionError};
-
-/// One write to Jira, as data.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Delivery {
-    /// The tracker's name in the organization file (its credentials are read at send time).
-    pub tracker: String,
-    pub action: Action,
-    /// The deploy this write belongs to: the remote link's `globalId`.
-    pub deploy: String,
-    /// The issues it writes to: one, or for a deployment record all of them.
-    pub keys: Vec<String>,
-    pub method: String,
-    /// For a deployment record the `cloudId` is filled in when it is sent: `{cloudId}`.
-    pub url: String,
-    pub body: Value,
-    /// Keys of the deploy that this request cannot carry (Jira takes 500 per deployment):
-    /// reported as rejected, never dropped silently.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub left_out: Vec<String>,
-}
 
 /// The result for one issue (SPEC 12's `result`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]

@@ -7,15 +7,16 @@ use serde::Serialize;
 use crate::config::{Environment, EnvironmentType, Project};
 use crate::error::Result;
 
+mod delivery;
 pub mod deploy;
 mod inputs;
 mod requests;
-use crate::deliver::Delivery;
 use crate::git::repo::Repo;
 use crate::issues::{self, CommitFacts, IssueCommits, KeyIndex};
 use crate::jira::remote_link;
 use crate::keys::IssueKey;
 use crate::range::{self, Base, CommitRange, Resolved, WalkOptions, WalkedCommit};
+pub use delivery::Delivery;
 pub use inputs::{prepare_inputs, DeployInputs};
 pub use requests::remote_link_url;
 

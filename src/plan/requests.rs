@@ -3,9 +3,9 @@
 
 use std::collections::HashMap;
 
+use super::Delivery;
 use super::{Deploy, DeployState, DeployTarget};
 use crate::config::{Action, Project, Tracker};
-use crate::deliver::Delivery;
 use crate::error::{Error, Result};
 use crate::issues::CommitFacts;
 use crate::jira::comment::{self, CommentFacts};

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use serde::Serialize;
 
 use super::Report;
-use crate::command::PROJECT_FILE;
+use crate::config::PROJECT_FILE;
 
 /// Every violation of one run of a client hook; the hook exits 1 when there is any.
 #[derive(Debug, Serialize)]
