@@ -2,11 +2,12 @@
 //! the walk from `to` down to it.
 
 mod base;
+mod version;
 mod walk;
 
 pub use base::{
     choose, ci_previous, deploy_ref, for_keys, is_deploy_ref, last_tag_base, other_refs_base,
-    pre_push_base, push_base, Base, BaseRule, BaseSource, Choice, Deployed, DEPLOY_REFS,
+    pre_push_base, push_base, Base, BaseRule, BaseSource, Choice, Deployed, TagRule, DEPLOY_REFS,
 };
 
 use git2::Oid;

@@ -377,6 +377,65 @@ fn keys_of_a_range_follow_the_project_file_and_flags() {
     assert_eq!(keys["keys"][1]["commits"][0], f.v2.as_str());
 }
 
+/// Releases tagged on release branches: the base of `v2.1.0` is `v2.0.1`, not an ancestor, not
+/// the `v2.1.0-rc1` on the same commit, not the nearest ancestor tag `v1`; the output names it
+/// and says why.
+#[test]
+fn plan_of_a_release_branch_tag_starts_at_the_previous_release() {
+    let f = fixture();
+    let repo = &f.repo;
+    repo.git(&["checkout", "-q", "-b", "release/2.0"]);
+    repo.commit("WEB-20: release 2.0");
+    repo.git(&["tag", "v2.0.0"]);
+    repo.commit("WEB-21: fix on 2.0");
+    repo.git(&["tag", "v2.0.1-rc1"]);
+    repo.git(&["tag", "v2.0.1"]);
+    repo.git(&["checkout", "-q", "main"]);
+    repo.commit("WEB-30: trunk work");
+    repo.git(&["checkout", "-q", "-b", "release/2.1"]);
+    let to = repo.commit("WEB-31: release 2.1");
+    repo.git(&["tag", "v2.1.0-rc1"]);
+    repo.git(&["tag", "v2.1.0"]);
+    let output = f.plan(&[
+        "--to",
+        "v2.1.0",
+        "--environment",
+        "production",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let plan: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let deploy = &plan["deploys"][0];
+    let v201 = repo.git(&["rev-parse", "v2.0.1"]);
+    assert_eq!(deploy["from"], v201.as_str());
+    assert_eq!(deploy["to"], to.as_str());
+    assert_eq!(
+        deploy["base"],
+        "previous release v2.0.1 (the greatest version below v2.1.0 with the same prefix; \
+         pre-releases skipped)"
+    );
+    assert_eq!(deploy["commits"], repo.rev_list(&["v2.0.1..v2.1.0"]).len());
+    let keys: Vec<&str> = deploy["issues"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["key"].as_str().unwrap())
+        .collect();
+    assert_eq!(keys, ["WEB-30", "WEB-31"]);
+    let output = f.plan(&["--to", "v2.1.0", "--environment", "production"]);
+    let text = stdout(&output);
+    assert!(
+        text.contains(&format!(
+            "range {}..{}  2 commits, base: previous release v2.0.1 (the greatest version \
+             below v2.1.0 with the same prefix; pre-releases skipped)",
+            &v201[..7],
+            &to[..7]
+        )),
+        "{text}"
+    );
+}
+
 #[test]
 fn keys_reads_a_branch_name_first() {
     let f = fixture();
