@@ -271,13 +271,37 @@ fn max_commits_refuses_the_range_with_exit_0_and_writes_nothing() {
     ]);
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     let plan: Value = serde_json::from_slice(&output.stdout).unwrap();
-    assert_eq!(plan["deploys"][0]["status"], "too_large");
-    assert_eq!(plan["deploys"][0]["requests"].as_array().unwrap().len(), 0);
+    let deploy = &plan["deploys"][0];
+    assert_eq!(deploy["status"], "too_large");
+    assert_eq!(deploy["requests"].as_array().unwrap().len(), 0);
+    // Refused, and at least how large: never "0 commits".
+    assert_eq!(deploy["commits"], Value::Null);
+    assert_eq!(
+        deploy["refused"],
+        serde_json::json!({ "reason": "max_commits", "limit": 2 })
+    );
     assert!(
         stderr(&output).contains("more than 2 commits"),
         "{}",
         stderr(&output)
     );
+    let human = f.plan(&["--to", "v2", "--from", &f.v1[..], "--max-commits", "2"]);
+    let text = stdout(&human);
+    assert!(
+        text.contains(&format!(
+            "  range {}..{}  refused: more than 2 commits, base: --from {}\n",
+            &f.v1[..7],
+            &f.v2[..7],
+            f.v1
+        )),
+        "{text}"
+    );
+    assert!(!text.contains("0 commits"), "{text}");
+    // A range within the limit has no `refused`.
+    let output = f.plan(&["--to", "v2", "--from", &f.v1[..], "--format", "json"]);
+    let plan: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(plan["deploys"][0]["commits"], 3);
+    assert!(plan["deploys"][0].get("refused").is_none());
 }
 
 #[test]

@@ -672,7 +672,7 @@ fn the_first_push_of_a_long_history_is_refused_and_the_next_push_deploys() {
     let log = pushed(&s.work, &["origin", "main"]);
     let elapsed = started.elapsed();
     assert!(
-        log.contains("more than 2000 commits"),
+        log.contains("the range has more than 2,000 commits (max_commits)"),
         "the warning says why: {log}"
     );
     assert!(!log.contains("panicked"), "{log}");

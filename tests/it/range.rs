@@ -659,6 +659,16 @@ fn max_commits_refuses_large_ranges() {
 }
 
 #[test]
+fn a_size_refusal_says_how_large_the_range_is_at_least() {
+    let describe = |limit| range::SizeRefusal { limit }.describe();
+    assert_eq!(describe(2000), "more than 2,000 commits");
+    assert_eq!(describe(1), "more than 1 commit");
+    assert_eq!(describe(999), "more than 999 commits");
+    assert_eq!(describe(1_234_567), "more than 1,234,567 commits");
+    assert_eq!(describe(100_000), "more than 100,000 commits");
+}
+
+#[test]
 fn unknown_revision_is_a_git_error() {
     let repo = TestRepo::new();
     repo.commit("base");
