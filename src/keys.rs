@@ -42,10 +42,9 @@ pub const NOT_ISSUE_KEYS: &[&str] = &[
     "SHA-256",  // hash algorithm.
     "SHA-384",  // hash algorithm.
     "SHA-512",  // hash algorithm.
-    "SHA3-224", // hash algorithm; `SHA3` is a valid project shape, so only the real variants.
-    "SHA3-256", // hash algorithm.
-    "SHA3-384", // hash algorithm.
-    "SHA3-512", // hash algorithm.
+    "SHA2-*",   // SHA-2 family as OpenSSL 3 names it (`SHA2-256`, `SHA2-512`).
+    "SHA3-*",   // SHA-3 family, and digest names in errors (`unsupported digest SHA3-996`).
+    "SHAKE-*",  // SHA-3 extendable-output functions (`SHAKE-128`, `SHAKE-256`).
     "AES-128",  // cipher key size; `AES` could be a team's project, so only exact names.
     "AES-192",  // cipher key size.
     "AES-256",  // cipher key size.

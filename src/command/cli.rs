@@ -102,7 +102,7 @@ pub enum Command {
 /// Which commits: shared by `keys` and `plan`.
 #[derive(Debug, Args)]
 pub struct RangeArgs {
-    /// The base: a revision, `last-tag` (previous matching tag) or `other-refs` (commits on no other ref, as for a new branch); default: the last recorded deploy, else for a tag the previous matching tag, else the deployed commit alone
+    /// The base: a revision, `last-tag` (previous release tag: for a version tag the greatest smaller version, else the nearest earlier tag) or `other-refs` (commits on no other ref, as for a new branch); default: the last recorded deploy, else for a tag the previous release tag, else the deployed commit alone
     #[arg(long, value_name = "REV")]
     pub from: Option<String>,
     /// The deployed commit or ref
@@ -220,7 +220,7 @@ pub struct LinkArgs {
 /// `deploylink ci`: every flag optional; a flag wins over what the CI's environment says.
 #[derive(Debug, Args)]
 pub struct CiArgs {
-    /// The base: a revision, `last-tag` or `other-refs`; default: the last recorded deploy, else the CI's previous commit, else for a tag the previous matching tag, else the deployed commit alone
+    /// The base: a revision, `last-tag` or `other-refs`; default: the last recorded deploy, else the CI's previous commit, else for a tag the previous release tag, else the deployed commit alone
     #[arg(long, value_name = "REV")]
     pub from: Option<String>,
     /// The deployed commit; default: the CI's commit

@@ -73,11 +73,11 @@ pub fn prepare_inputs(
         let started = std::time::Instant::now();
         let deploy = plan_deploy(repo, &target, progress)?;
         log::debug!(
-            "{} -> {}: base {}, {} commits, {} issues, planned in {:?}",
+            "{} -> {}: base {}, {}, {} issues, planned in {:?}",
             deploy.project,
             deploy.environment,
             deploy.base.source.describe(),
-            deploy.commits.len(),
+            deploy.range_size(),
             deploy.issues.len(),
             started.elapsed()
         );

@@ -15,7 +15,7 @@ use crate::git::repo::Repo;
 use crate::issues::{self, CommitFacts, IssueCommits, KeyIndex};
 use crate::jira::remote_link;
 use crate::keys::IssueKey;
-use crate::range::{self, Base, CommitRange, Resolved, WalkOptions, WalkedCommit};
+use crate::range::{self, Base, CommitRange, Resolved, SizeRefusal, WalkOptions, WalkedCommit};
 pub use delivery::Delivery;
 pub use inputs::{prepare_inputs, DeployInputs};
 pub use requests::remote_link_url;
@@ -110,6 +110,8 @@ pub struct Deploy {
     pub state: DeployState,
     pub status: RangeStatus,
     pub max_commits: Option<usize>,
+    /// Set when the range was refused for its size: `commits` is then empty, not the range.
+    pub refused: Option<SizeRefusal>,
     pub commits: Vec<CommitSummary>,
     pub issues: Vec<IssueCommits>,
     /// The writes to Jira, in the order they are listed (sent concurrently).
@@ -117,6 +119,20 @@ pub struct Deploy {
     /// Notes worth showing with the plan (no base found, a range refused, reverted keys, how
     /// comments and deployment records behave).
     pub notes: Vec<String>,
+}
+
+impl Deploy {
+    /// The size of the range in words: `3 commits`, or `refused: more than 2,000 commits`.
+    pub fn range_size(&self) -> String {
+        match self.refused {
+            Some(refused) => format!("refused: {}", refused.describe()),
+            None => format!(
+                "{} commit{}",
+                self.commits.len(),
+                if self.commits.len() == 1 { "" } else { "s" }
+            ),
+        }
+    }
 }
 
 /// Plans one deploy: its range, its keys, and the requests it will send.
@@ -178,6 +194,7 @@ pub fn plan_deploy(
             RangeStatus::Deployed
         },
         max_commits: target.walk.max_commits,
+        refused: None,
         commits: Vec::new(),
         issues: Vec::new(),
         deliveries: Vec::new(),
@@ -186,11 +203,14 @@ pub fn plan_deploy(
     let range = match resolved {
         Resolved::Range(range) => range,
         Resolved::TooLarge { limit, .. } => {
+            let refused = SizeRefusal { limit };
             deploy.status = RangeStatus::TooLarge;
+            deploy.refused = Some(refused);
             deploy.notes.push(format!(
-                "the range has more than {limit} commits (max_commits), so nothing will be written: \
+                "the range has {} (max_commits), so nothing will be written: \
                  this is usually the first push of an existing history or a wrong base; \
-                 give a base with --from, or raise the limit with --max-commits"
+                 give a base with --from, or raise the limit with --max-commits",
+                refused.describe()
             ));
             return Ok(deploy);
         }

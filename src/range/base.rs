@@ -5,7 +5,7 @@
 //! - the automatic rule ([`choose`] with [`BaseRule::Auto`]): the last recorded deploy of the
 //!   project to the environment; else what the entry point knows (a pushed ref's previous
 //!   tip, the refs as they were before a push, the CI's previous commit); else, for a tag,
-//!   the previous matching tag; else the deployed commit alone;
+//!   the previous release tag ([`last_tag_base`]); else the deployed commit alone;
 //! - `keys`, which has no project or environment ([`for_keys`]);
 //! - the client `pre-push` hook: what the remote already has ([`pre_push_base`]).
 
@@ -13,6 +13,7 @@ use std::collections::HashMap;
 
 use git2::Oid;
 
+use super::version::Version;
 use crate::git::push::ReceivedRef;
 use crate::git::{GitError, Repo};
 
@@ -57,8 +58,9 @@ impl BaseRule {
 pub enum BaseSource {
     /// `--from REV`.
     Given(String),
-    /// `--from last-tag`: the previous tag matching the environment's tag patterns.
-    LastTag(String),
+    /// `--from last-tag`, or a tag's automatic base: the previous tag matching the
+    /// environment's tag patterns, and the rule that chose it.
+    LastTag { tag: String, rule: TagRule },
     /// `--from other-refs`, or a new ref in a hook: every other ref.
     OtherRefs { refs: usize },
     /// The last recorded deploy of this project to this environment.
@@ -75,7 +77,23 @@ impl BaseSource {
     pub fn describe(&self) -> String {
         match self {
             BaseSource::Given(rev) => format!("--from {rev}"),
-            BaseSource::LastTag(tag) => format!("previous tag {tag}"),
+            BaseSource::LastTag { tag, rule } => match rule {
+                TagRule::PreviousVersion {
+                    deployed,
+                    pre_release: false,
+                } => format!(
+                    "previous release {tag} (the greatest version below {deployed} with the \
+                     same prefix; pre-releases skipped)"
+                ),
+                TagRule::PreviousVersion { deployed, .. } => format!(
+                    "previous tag {tag} (the greatest version below {deployed} with the same \
+                     prefix)"
+                ),
+                TagRule::Reachable => format!(
+                    "previous tag {tag} (the nearest earlier tag reachable from the deployed \
+                     commit; the deployed ref is not a version tag)"
+                ),
+            },
             BaseSource::OtherRefs { refs } => format!("commits on no other ref ({refs} refs)"),
             BaseSource::LastDeploy(name) => format!("last recorded deploy {name}"),
             BaseSource::PreviousTip(id) => format!("the ref's previous tip {id}"),
@@ -83,6 +101,16 @@ impl BaseSource {
             BaseSource::None => "none (only the deployed commit)".to_owned(),
         }
     }
+}
+
+/// How the previous-tag rule chose its tag.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TagRule {
+    /// The deployed tag reads as a version: the greatest tag with its prefix and a smaller
+    /// version, pre-releases skipped when the deployed tag is a final release.
+    PreviousVersion { deployed: String, pre_release: bool },
+    /// The deployed ref is not a version tag: the nearest earlier tag reachable from it.
+    Reachable,
 }
 
 /// The base of a range: the commits it excludes and where they came from.
@@ -158,7 +186,7 @@ pub fn choose(repo: &Repo, rule: &BaseRule, deployed: &Deployed<'_>) -> Result<C
             source: BaseSource::Given(rev.clone()),
         }),
         BaseRule::OtherRefs => Some(other_refs_base(repo, deployed.refname)?),
-        BaseRule::LastTag => last_tag_base(repo, deployed.to, deployed.tags)?,
+        BaseRule::LastTag => last_tag_base(repo, deployed.to, deployed.refname, deployed.tags)?,
     };
     Ok(match given {
         Some(base) => Choice::of(base),
@@ -171,7 +199,7 @@ pub fn choose(repo: &Repo, rule: &BaseRule, deployed: &Deployed<'_>) -> Result<C
 
 /// The automatic rule: the last recorded deploy when it is an ancestor of `to` (or a
 /// rollback when `to` is its ancestor); else the entry point's fallback; for a tag, the
-/// previous matching tag; otherwise `to` alone, with a note.
+/// previous release tag; otherwise `to` alone, with a note.
 fn automatic(repo: &Repo, deployed: &Deployed<'_>) -> Result<Choice, GitError> {
     let record = deploy_ref(deployed.project, deployed.environment);
     if let Ok(last) = repo.resolve(&record) {
@@ -196,7 +224,7 @@ fn automatic(repo: &Repo, deployed: &Deployed<'_>) -> Result<Choice, GitError> {
         return Ok(Choice::of(base.clone()));
     }
     if deployed.refname.is_some_and(is_tag) {
-        if let Some(base) = last_tag_base(repo, deployed.to, deployed.tags)? {
+        if let Some(base) = last_tag_base(repo, deployed.to, deployed.refname, deployed.tags)? {
             return Ok(Choice::of(base));
         }
     }
@@ -342,16 +370,72 @@ pub fn ci_previous(id: Oid) -> Base {
     }
 }
 
-/// The previous-tag rule: the nearest tag reachable from `to` (excluding tags on `to`
-/// itself) whose name matches `matches`, like `git describe --tags --abbrev=0 TO^`.
+/// The previous-tag rule, among the tags whose full name `matches`:
+///
+/// - when the deployed ref (`refname`) is a tag that reads as a version ([`Version`]): the
+///   greatest tag with the same prefix and a smaller version, skipping pre-releases when the
+///   deployed tag is a final release (the base of `3.6.2` is `3.6.1`, never `3.6.0-rc2`). It
+///   need not be an ancestor of `to`: projects release from release branches. No history is
+///   read;
+/// - otherwise the nearest tag reachable from `to` (tags on `to` itself excluded), like
+///   `git describe --tags --abbrev=0 TO^`.
 pub fn last_tag_base(
     repo: &Repo,
     to: Oid,
+    refname: Option<&str>,
     matches: &dyn Fn(&str) -> bool,
 ) -> Result<Option<Base>, GitError> {
+    let tags: Vec<(String, Oid)> = repo
+        .refs()?
+        .into_iter()
+        .filter(|(name, _)| is_tag(name) && matches(name))
+        .collect();
+    let deployed = refname.and_then(|name| name.strip_prefix("refs/tags/"));
+    if let Some((deployed, version)) =
+        deployed.and_then(|name| Version::parse(name).map(|v| (name, v)))
+    {
+        return Ok(previous_version(&tags, deployed, &version));
+    }
+    nearest_reachable_tag(repo, to, tags)
+}
+
+/// The greatest tag of `tags` with `version`'s prefix and a smaller version; for a final
+/// release, final releases only. Two equal versions (`3.8` and `3.8.0`): the greater name.
+fn previous_version(tags: &[(String, Oid)], deployed: &str, version: &Version<'_>) -> Option<Base> {
+    let final_release = !version.is_pre_release();
+    let (_, tag, id) = tags
+        .iter()
+        .filter_map(|(name, id)| {
+            let short = name.strip_prefix("refs/tags/")?;
+            let candidate = Version::parse(short)?;
+            let fits = candidate.prefix() == version.prefix()
+                && candidate < *version
+                && !(final_release && candidate.is_pre_release());
+            fits.then_some((candidate, short, *id))
+        })
+        .max_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.cmp(b.1)))?;
+    Some(Base {
+        exclude: vec![id],
+        source: BaseSource::LastTag {
+            tag: tag.to_owned(),
+            rule: TagRule::PreviousVersion {
+                deployed: deployed.to_owned(),
+                pre_release: !final_release,
+            },
+        },
+    })
+}
+
+/// The nearest of `tags` reachable from `to`, excluding tags on `to` itself, like
+/// `git describe --tags --abbrev=0 TO^`.
+fn nearest_reachable_tag(
+    repo: &Repo,
+    to: Oid,
+    tags: Vec<(String, Oid)>,
+) -> Result<Option<Base>, GitError> {
     let mut tagged: HashMap<Oid, String> = HashMap::new();
-    for (name, id) in repo.refs()? {
-        if is_tag(&name) && matches(&name) && id != to {
+    for (name, id) in tags {
+        if id != to {
             // Two tags on one commit: keep the greater name (v1.2.0 over v1.2.0-rc1).
             let entry = tagged.entry(id).or_insert_with(|| name.clone());
             if name > *entry {
@@ -372,7 +456,10 @@ pub fn last_tag_base(
         if let Some(name) = tagged.get(&id) {
             return Ok(Some(Base {
                 exclude: vec![id],
-                source: BaseSource::LastTag(name.trim_start_matches("refs/tags/").to_owned()),
+                source: BaseSource::LastTag {
+                    tag: name.trim_start_matches("refs/tags/").to_owned(),
+                    rule: TagRule::Reachable,
+                },
             }));
         }
     }

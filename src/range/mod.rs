@@ -2,11 +2,12 @@
 //! the walk from `to` down to it.
 
 mod base;
+mod version;
 mod walk;
 
 pub use base::{
     choose, ci_previous, deploy_ref, for_keys, is_deploy_ref, last_tag_base, other_refs_base,
-    pre_push_base, push_base, Base, BaseRule, BaseSource, Choice, Deployed, DEPLOY_REFS,
+    pre_push_base, push_base, Base, BaseRule, BaseSource, Choice, Deployed, TagRule, DEPLOY_REFS,
 };
 
 use git2::Oid;
@@ -41,6 +42,29 @@ pub enum Resolved<T> {
         base: Base,
         limit: usize,
     },
+}
+
+/// A range refused for its size: it has more commits than `limit` (`max_commits`), and
+/// nothing is written for it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SizeRefusal {
+    pub limit: usize,
+}
+
+impl SizeRefusal {
+    /// How large the range is at least, in words: `more than 2,000 commits`.
+    pub fn describe(&self) -> String {
+        let digits = self.limit.to_string();
+        let mut grouped = String::new();
+        for (i, digit) in digits.chars().enumerate() {
+            if i > 0 && (digits.len() - i).is_multiple_of(3) {
+                grouped.push(',');
+            }
+            grouped.push(digit);
+        }
+        let noun = if self.limit == 1 { "commit" } else { "commits" };
+        format!("more than {grouped} {noun}")
+    }
 }
 
 /// Options of a walk.

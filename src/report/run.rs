@@ -94,12 +94,23 @@ struct DeployDocument<'a> {
     base: String,
     state: &'static str,
     status: RangeStatus,
-    commits: usize,
+    /// The commits of the range; `null` when it was refused for its size.
+    commits: Option<usize>,
+    /// Why the range was refused, when it was: nothing is written for it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    refused: Option<RefusedDocument>,
     issues: Vec<IssueDocument<'a>>,
     notes: &'a [String],
     /// A plan's requests; absent after delivery.
     #[serde(skip_serializing_if = "Option::is_none")]
     requests: Option<&'a [Delivery]>,
+}
+
+/// A refused range: `{"reason": "max_commits", "limit": 2000}` (more than `limit` commits).
+#[derive(Serialize)]
+struct RefusedDocument {
+    reason: &'static str,
+    limit: usize,
 }
 
 #[derive(Serialize)]
@@ -181,7 +192,11 @@ impl<'a> Run<'a> {
                     base: d.base.source.describe(),
                     state: d.state.as_str(),
                     status: d.status,
-                    commits: d.commits.len(),
+                    commits: d.refused.is_none().then_some(d.commits.len()),
+                    refused: d.refused.map(|r| RefusedDocument {
+                        reason: "max_commits",
+                        limit: r.limit,
+                    }),
                     issues,
                     notes: &d.notes,
                     requests: (!self.sent).then_some(d.deliveries.as_slice()),
@@ -268,17 +283,16 @@ fn deploy_human(
     );
     let _ = writeln!(
         out,
-        "  range {}..{}  {DIM}{} commit{}, base: {}{DIM:#}",
+        "  range {}..{}  {DIM}{}, base: {}{DIM:#}",
         from.as_deref().map(short).unwrap_or("(none)"),
         short(&to),
-        d.commits.len(),
-        plural(d.commits.len()),
+        d.range_size(),
         d.base.source.describe(),
     );
     for note in &d.notes {
         let _ = writeln!(out, "  {WARN}note:{WARN:#} {note}");
     }
-    if d.issues.is_empty() && d.status != RangeStatus::TooLarge {
+    if d.issues.is_empty() && d.refused.is_none() {
         let _ = writeln!(out, "  no issue keys in this range");
     }
     for issue in &d.issues {

@@ -271,13 +271,37 @@ fn max_commits_refuses_the_range_with_exit_0_and_writes_nothing() {
     ]);
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     let plan: Value = serde_json::from_slice(&output.stdout).unwrap();
-    assert_eq!(plan["deploys"][0]["status"], "too_large");
-    assert_eq!(plan["deploys"][0]["requests"].as_array().unwrap().len(), 0);
+    let deploy = &plan["deploys"][0];
+    assert_eq!(deploy["status"], "too_large");
+    assert_eq!(deploy["requests"].as_array().unwrap().len(), 0);
+    // Refused, and at least how large: never "0 commits".
+    assert_eq!(deploy["commits"], Value::Null);
+    assert_eq!(
+        deploy["refused"],
+        serde_json::json!({ "reason": "max_commits", "limit": 2 })
+    );
     assert!(
         stderr(&output).contains("more than 2 commits"),
         "{}",
         stderr(&output)
     );
+    let human = f.plan(&["--to", "v2", "--from", &f.v1[..], "--max-commits", "2"]);
+    let text = stdout(&human);
+    assert!(
+        text.contains(&format!(
+            "  range {}..{}  refused: more than 2 commits, base: --from {}\n",
+            &f.v1[..7],
+            &f.v2[..7],
+            f.v1
+        )),
+        "{text}"
+    );
+    assert!(!text.contains("0 commits"), "{text}");
+    // A range within the limit has no `refused`.
+    let output = f.plan(&["--to", "v2", "--from", &f.v1[..], "--format", "json"]);
+    let plan: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(plan["deploys"][0]["commits"], 3);
+    assert!(plan["deploys"][0].get("refused").is_none());
 }
 
 #[test]
@@ -375,6 +399,65 @@ fn keys_of_a_range_follow_the_project_file_and_flags() {
     let keys: Value = serde_json::from_slice(&output.stdout).unwrap();
     assert_eq!(keys["commits"], 3);
     assert_eq!(keys["keys"][1]["commits"][0], f.v2.as_str());
+}
+
+/// Releases tagged on release branches: the base of `v2.1.0` is `v2.0.1`, not an ancestor, not
+/// the `v2.1.0-rc1` on the same commit, not the nearest ancestor tag `v1`; the output names it
+/// and says why.
+#[test]
+fn plan_of_a_release_branch_tag_starts_at_the_previous_release() {
+    let f = fixture();
+    let repo = &f.repo;
+    repo.git(&["checkout", "-q", "-b", "release/2.0"]);
+    repo.commit("WEB-20: release 2.0");
+    repo.git(&["tag", "v2.0.0"]);
+    repo.commit("WEB-21: fix on 2.0");
+    repo.git(&["tag", "v2.0.1-rc1"]);
+    repo.git(&["tag", "v2.0.1"]);
+    repo.git(&["checkout", "-q", "main"]);
+    repo.commit("WEB-30: trunk work");
+    repo.git(&["checkout", "-q", "-b", "release/2.1"]);
+    let to = repo.commit("WEB-31: release 2.1");
+    repo.git(&["tag", "v2.1.0-rc1"]);
+    repo.git(&["tag", "v2.1.0"]);
+    let output = f.plan(&[
+        "--to",
+        "v2.1.0",
+        "--environment",
+        "production",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let plan: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let deploy = &plan["deploys"][0];
+    let v201 = repo.git(&["rev-parse", "v2.0.1"]);
+    assert_eq!(deploy["from"], v201.as_str());
+    assert_eq!(deploy["to"], to.as_str());
+    assert_eq!(
+        deploy["base"],
+        "previous release v2.0.1 (the greatest version below v2.1.0 with the same prefix; \
+         pre-releases skipped)"
+    );
+    assert_eq!(deploy["commits"], repo.rev_list(&["v2.0.1..v2.1.0"]).len());
+    let keys: Vec<&str> = deploy["issues"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["key"].as_str().unwrap())
+        .collect();
+    assert_eq!(keys, ["WEB-30", "WEB-31"]);
+    let output = f.plan(&["--to", "v2.1.0", "--environment", "production"]);
+    let text = stdout(&output);
+    assert!(
+        text.contains(&format!(
+            "range {}..{}  2 commits, base: previous release v2.0.1 (the greatest version \
+             below v2.1.0 with the same prefix; pre-releases skipped)",
+            &v201[..7],
+            &to[..7]
+        )),
+        "{text}"
+    );
 }
 
 #[test]

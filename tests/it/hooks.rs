@@ -191,6 +191,39 @@ fn tags_deploy_from_the_previous_tag_and_deletions_deploy_nothing() {
     );
 }
 
+/// Releases tagged on release branches: the base of a pushed `v1.1.0` is the previous release
+/// `v1.0.0` (not an ancestor), not the nearest ancestor tag `v0.9.0`, so what `v1.0.0` shipped
+/// is not deployed again.
+#[test]
+fn a_release_branch_tag_deploys_from_the_previous_release() {
+    let project = PROJECT.replace(
+        "production: { refs: [refs/heads/main, \"refs/tags/v*\"], type: production }",
+        "production: { refs: [\"refs/tags/v*\"], type: production }",
+    );
+    let s = setup(&project);
+    s.work.git(&["tag", "v0.9.0"]);
+    pushed(&s.work, &["origin", "v0.9.0"]);
+    s.work.commit("WEB-1: on trunk before 1.0 branched");
+    s.work.git(&["checkout", "-q", "-b", "release/1.0"]);
+    s.work.commit("WEB-2: 1.0 release fix");
+    s.work.git(&["tag", "v1.0.0"]);
+    pushed(&s.work, &["origin", "v1.0.0"]);
+    assert_eq!(keys(&linked(&s.jira, "production")), ["WEB-1", "WEB-2"]);
+    s.work.git(&["checkout", "-q", "main"]);
+    s.work.commit("WEB-3: trunk work for 1.1");
+    s.work.git(&["checkout", "-q", "-b", "release/1.1"]);
+    s.work.commit("WEB-4: 1.1 release fix");
+    s.work.git(&["tag", "v1.1.0"]);
+    let log = pushed(&s.work, &["origin", "v1.1.0"]);
+    assert!(log.contains("base: previous release v1.0.0"), "{log}");
+    let links = linked(&s.jira, "production");
+    assert_eq!(keys(&links), ["WEB-1", "WEB-2", "WEB-3", "WEB-4"]);
+    assert!(
+        links.iter().all(|(_, n)| *n == 1),
+        "v1.0.0's issues are not deployed again by v1.1.0: {links:?}"
+    );
+}
+
 #[test]
 fn several_refs_in_one_push_deploy_to_their_environments() {
     let s = setup(PROJECT);
@@ -672,7 +705,7 @@ fn the_first_push_of_a_long_history_is_refused_and_the_next_push_deploys() {
     let log = pushed(&s.work, &["origin", "main"]);
     let elapsed = started.elapsed();
     assert!(
-        log.contains("more than 2000 commits"),
+        log.contains("the range has more than 2,000 commits (max_commits)"),
         "the warning says why: {log}"
     );
     assert!(!log.contains("panicked"), "{log}");

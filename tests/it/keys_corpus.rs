@@ -300,7 +300,8 @@ fn default_rule_against_the_reference_lists() {
             "ORGAPACHECOMMONS-1316640", "ORGAPACHECOMMONS-1316641",
         ]),
         ("zookeeper", &[
-            "AES-128", "AES-256", "ISO-8859", "SHA-256", "SHA3-256", "UTF-8", // NOT_ISSUE_KEYS
+            "AES-128", "AES-256", "ISO-8859", "SHA-256", "UTF-8", // NOT_ISSUE_KEYS
+            "SHA3-256", "SHA3-996", // NOT_ISSUE_KEYS `SHA3-*`: a digest name in an error message
             "CVE-20",   // "CVE-20…", a truncated subject: NOT_ISSUE_KEYS `CVE-*`
             "CVE-2008", "CVE-2014", "CVE-2016", "CVE-2018", "CVE-2019", "CVE-2020", "CVE-2021",
             "CVE-2022", "CVE-2023", "CVE-2024", "CVE-2025", // cut from CVE-yyyy-nnnn, and CVE-*

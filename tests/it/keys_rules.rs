@@ -158,11 +158,19 @@ fn not_issue_keys_apply_to_the_default_rule_only() {
         );
     }
     // Exact entries drop one number; `P-*` entries a project, not a prefix of names.
-    let near = "UTF-9 SHA-257 PRX-1 XPR-1 RFCS-2 JDKS-3 SHA3-996";
+    let near = "UTF-9 SHA-257 PRX-1 XPR-1 RFCS-2 JDKS-3 SHA31-2 SHAK-1";
     let want = [
-        "UTF-9", "SHA-257", "PRX-1", "XPR-1", "RFCS-2", "JDKS-3", "SHA3-996",
+        "UTF-9", "SHA-257", "PRX-1", "XPR-1", "RFCS-2", "JDKS-3", "SHA31-2", "SHAK-1",
     ];
     assert_eq!(keys(&KeyRules::default_rules(), near), want);
+}
+
+/// Digest and algorithm names are not keys, whatever their number: an error message's
+/// `SHA3-996` as much as `SHA3-256`.
+#[test]
+fn digest_names_are_not_keys_without_a_project_list() {
+    let text = "unsupported digest SHA3-996 (try SHA3-256, SHA2-512 or SHAKE-128); see WEB-7";
+    assert_eq!(keys(&KeyRules::default_rules(), text), ["WEB-7"]);
 }
 
 #[test]

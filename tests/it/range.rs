@@ -5,7 +5,7 @@ use crate::support;
 use deploylink::git::push::ReceivedRef;
 use deploylink::git::repo::Repo;
 use deploylink::git::GitError;
-use deploylink::range::{self, Base, BaseSource, ParentMode, Resolved, WalkOptions};
+use deploylink::range::{self, Base, BaseSource, ParentMode, Resolved, TagRule, WalkOptions};
 use git2::Oid;
 use support::TestRepo;
 
@@ -434,27 +434,202 @@ fn packed_commits_read_the_same_as_git_cat_file() {
 }
 
 #[test]
-fn last_tag_is_the_nearest_earlier_matching_tag() {
+fn last_tag_of_a_non_version_tag_is_the_nearest_earlier_matching_tag() {
     let repo = TestRepo::new();
     repo.commit("base");
-    repo.git(&["tag", "v1.0.0"]);
+    repo.git(&["tag", "build-a"]);
     repo.commit("WEB-1");
-    repo.git(&["tag", "nightly-5"]);
-    repo.git(&["tag", "v1.1.0"]);
+    repo.git(&["tag", "nightly"]);
+    repo.git(&["tag", "build-b"]);
     repo.commit("WEB-2");
-    repo.git(&["tag", "v1.2.0"]);
+    repo.git(&["tag", "build-c"]);
     let opened = Repo::open(Some(repo.path())).unwrap();
-    let to = opened.resolve("v1.2.0").unwrap();
-    let base = range::last_tag_base(&opened, to, &|name| name.starts_with("refs/tags/v"))
+    let to = opened.resolve("build-c").unwrap();
+    let builds = |name: &str| name.starts_with("refs/tags/build-");
+    let base = range::last_tag_base(&opened, to, Some("refs/tags/build-c"), &builds)
         .unwrap()
         .unwrap();
-    assert_eq!(base.source, BaseSource::LastTag("v1.1.0".into()));
-    assert_eq!(base.exclude, vec![opened.resolve("v1.1.0").unwrap()]);
+    assert_eq!(
+        base.source,
+        BaseSource::LastTag {
+            tag: "build-b".into(),
+            rule: TagRule::Reachable
+        }
+    );
+    assert_eq!(base.exclude, vec![opened.resolve("build-b").unwrap()]);
+    assert!(base
+        .source
+        .describe()
+        .contains("nearest earlier tag reachable"));
+    // A commit deployed without a tag name: the same rule.
+    let base = range::last_tag_base(&opened, to, None, &builds).unwrap();
+    assert_eq!(
+        base.unwrap().exclude,
+        vec![opened.resolve("build-b").unwrap()]
+    );
     // No earlier tag: None, never "the whole history".
-    let first = opened.resolve("v1.0.0").unwrap();
-    assert!(range::last_tag_base(&opened, first, &|_| true)
+    let first = opened.resolve("build-a").unwrap();
+    assert!(
+        range::last_tag_base(&opened, first, Some("refs/tags/build-a"), &|_| true)
+            .unwrap()
+            .is_none()
+    );
+}
+
+/// Kafka's shape: releases and release candidates tagged on release branches, so the
+/// previous release is not an ancestor, and an old tag on trunk is.
+///
+/// ```text
+/// trunk:  root(0.8.0-beta1) - KAFKA-1 - KAFKA-10 - KAFKA-20 - KAFKA-30
+///                              \           \          \
+///  3.6:  KAFKA-2 (3.6.0-rc2) - KAFKA-3 (3.6.0) - KAFKA-4 (3.6.1) - KAFKA-5 (3.6.2-rc1, 3.6.2)
+///  3.7:                         KAFKA-11 (3.7.0-rc1, 3.7.0) - KAFKA-12 (3.7.1)
+///  3.8:                                    KAFKA-21 (3.8.0-rc0) - KAFKA-22 (3.8.0-rc1, 3.8.0)
+/// ```
+fn release_branches() -> TestRepo {
+    let repo = TestRepo::new();
+    repo.commit("root");
+    repo.git(&["tag", "0.8.0-beta1"]);
+    repo.git(&["tag", "nightly"]);
+    repo.commit("KAFKA-1 trunk");
+    let branch = |name: &str, commits: &[(&str, &[&str])]| {
+        repo.git(&["checkout", "-q", "-b", name]);
+        for (message, tags) in commits {
+            repo.commit(message);
+            for tag in *tags {
+                repo.git(&["tag", "-a", "-m", tag, tag]);
+            }
+        }
+        repo.git(&["checkout", "-q", "main"]);
+    };
+    branch(
+        "3.6",
+        &[
+            ("KAFKA-2", &["3.6.0-rc2"]),
+            ("KAFKA-3", &["3.6.0"]),
+            ("KAFKA-4", &["3.6.1"]),
+        ],
+    );
+    repo.commit("KAFKA-10 trunk");
+    branch("3.7", &[("KAFKA-11", &["3.7.0-rc1", "3.7.0"])]);
+    repo.commit("KAFKA-20 trunk");
+    branch(
+        "3.8",
+        &[
+            ("KAFKA-21", &["3.8.0-rc0"]),
+            ("KAFKA-22", &["3.8.0-rc1", "3.8.0"]),
+        ],
+    );
+    // Fixes released later on older branches.
+    repo.git(&["checkout", "-q", "3.7"]);
+    repo.commit("KAFKA-12");
+    repo.git(&["tag", "3.7.1"]);
+    repo.git(&["checkout", "-q", "3.6"]);
+    repo.commit("KAFKA-5");
+    repo.git(&["tag", "3.6.2-rc1"]);
+    repo.git(&["tag", "3.6.2"]);
+    repo.git(&["checkout", "-q", "main"]);
+    repo.commit("KAFKA-30 trunk");
+    repo.git(&["tag", "v9.0.0"]); // another prefix: never a base of `3.x`
+    repo
+}
+
+/// The base the previous-tag rule picks for tag `to`, among tags `matches` accepts.
+fn previous_tag(repo: &TestRepo, to: &str, matches: &dyn Fn(&str) -> bool) -> Option<Base> {
+    let opened = Repo::open(Some(repo.path())).unwrap();
+    let id = opened.resolve(to).unwrap();
+    range::last_tag_base(&opened, id, Some(&format!("refs/tags/{to}")), matches).unwrap()
+}
+
+fn tag_of(base: &Base) -> &str {
+    match &base.source {
+        BaseSource::LastTag { tag, .. } => tag,
+        other => panic!("not a tag base: {other:?}"),
+    }
+}
+
+#[test]
+fn previous_release_tag_is_the_greatest_smaller_version_on_any_branch() {
+    let repo = release_branches();
+    let all = |_: &str| true;
+    for (to, want) in [
+        ("3.8.0", "3.7.1"), // not an ancestor; not 0.8.0-beta1, the nearest ancestor tag
+        ("3.6.2", "3.6.1"), // never 3.6.0-rc2 nor 3.6.2-rc1
+        ("3.7.1", "3.7.0"), // not 3.6.2, tagged later
+        ("3.8.0-rc1", "3.8.0-rc0"), // a pre-release: the previous tag of any kind
+        ("3.8.0-rc0", "3.7.1"),
+        ("3.6.0-rc2", "0.8.0-beta1"),
+    ] {
+        let base = previous_tag(&repo, to, &all).unwrap_or_else(|| panic!("{to}: no base"));
+        assert_eq!(tag_of(&base), want, "base of {to}");
+        assert_eq!(
+            base.exclude,
+            vec![oid(&repo.git(&["rev-parse", &format!("{want}^{{commit}}")]))],
+            "{to}"
+        );
+    }
+    // The range is `base..to` in git's sense, ancestor or not.
+    let base = previous_tag(&repo, "3.8.0", &all).unwrap();
+    let to = repo.git(&["rev-parse", "3.8.0^{commit}"]);
+    let from = repo.git(&["rev-parse", "3.7.1^{commit}"]);
+    assert_eq!(
+        ids(walk(&repo, &to, &[&from], WalkOptions::default()).unwrap()),
+        repo.rev_list(&["3.7.1..3.8.0"])
+    );
+    let opened = Repo::open(Some(repo.path())).unwrap();
+    let resolved = range::resolve(
+        &opened,
+        oid(&to),
+        base,
+        WalkOptions::default(),
+        &mut |_| {},
+        &message,
+    )
+    .unwrap();
+    let Resolved::Range(range) = resolved else {
+        panic!("refused")
+    };
+    let subjects: Vec<_> = range
+        .commits
+        .iter()
+        .map(|c| String::from_utf8_lossy(&c.digest).into_owned())
+        .collect();
+    assert_eq!(subjects, ["KAFKA-20 trunk", "KAFKA-21", "KAFKA-22"]);
+    // The output says which tag and why.
+    let described = previous_tag(&repo, "3.6.2", &all)
         .unwrap()
-        .is_none());
+        .source
+        .describe();
+    assert_eq!(
+        described,
+        "previous release 3.6.1 (the greatest version below 3.6.2 with the same prefix; \
+         pre-releases skipped)"
+    );
+}
+
+#[test]
+fn previous_release_tag_keeps_to_the_environment_tags_and_the_prefix() {
+    let repo = release_branches();
+    // Only the environment's tags count.
+    let not_371 = |name: &str| name != "refs/tags/3.7.1";
+    let base = previous_tag(&repo, "3.8.0", &not_371).unwrap();
+    assert_eq!(tag_of(&base), "3.7.0");
+    // Nothing smaller with the prefix `v`: no base (not the 3.x tags, not `nightly`).
+    assert!(previous_tag(&repo, "v9.0.0", &|_| true).is_none());
+    // The first version: no base; the first final release has only pre-releases before it.
+    assert!(previous_tag(&repo, "0.8.0-beta1", &|_| true).is_none());
+    assert!(previous_tag(&repo, "3.6.0", &|_| true).is_none());
+    // A tag that is not a version: the nearest earlier reachable tag.
+    repo.git(&["tag", "latest", "3.8.0"]);
+    let base = previous_tag(&repo, "latest", &|_| true).unwrap();
+    assert_eq!(tag_of(&base), "3.8.0-rc0");
+    assert_eq!(
+        base.source,
+        BaseSource::LastTag {
+            tag: "3.8.0-rc0".into(),
+            rule: TagRule::Reachable
+        }
+    );
 }
 
 #[test]
@@ -481,6 +656,16 @@ fn max_commits_refuses_large_ranges() {
         ids(walk(&repo, &head, &[&base], options).unwrap()).len(),
         10
     );
+}
+
+#[test]
+fn a_size_refusal_says_how_large_the_range_is_at_least() {
+    let describe = |limit| range::SizeRefusal { limit }.describe();
+    assert_eq!(describe(2000), "more than 2,000 commits");
+    assert_eq!(describe(1), "more than 1 commit");
+    assert_eq!(describe(999), "more than 999 commits");
+    assert_eq!(describe(1_234_567), "more than 1,234,567 commits");
+    assert_eq!(describe(100_000), "more than 100,000 commits");
 }
 
 #[test]
