@@ -49,7 +49,8 @@ impl Warnings {
     }
 }
 
-fn org(allow: bool) -> TrackersFile {
+/// The organization file, with `allow` as its `allow_repository_trackers:`.
+fn org(allow: &str) -> TrackersFile {
     let text = format!(
         "version: 1\nallow_repository_trackers: {allow}\ntrackers:\n  acme:\n    kind: jira-cloud\n    url: https://acme.atlassian.net\n    auth: {{user_env: JIRA_USER, token_env: JIRA_API_TOKEN}}\n"
     );
@@ -88,7 +89,7 @@ fn server_hook_ignores_repository_trackers_by_default() {
     let log = capture_warnings();
     let config = resolve(
         repo_file("server-default.yml"),
-        Some(org(false)),
+        Some(org("false")),
         TrustMode::ServerHook,
     )
     .unwrap();
@@ -116,7 +117,7 @@ fn server_hook_uses_repository_trackers_where_allowed_but_never_overrides() {
     let log = capture_warnings();
     let config = resolve(
         repo_file("server-allowed.yml"),
-        Some(org(true)),
+        Some(org("[https://jira.evil.example/]")),
         TrustMode::ServerHook,
     )
     .unwrap();
@@ -158,7 +159,7 @@ fn client_uses_repository_trackers_only_without_an_organization_file() {
 
     let config = resolve(
         repo_file("client-org.yml"),
-        Some(org(false)),
+        Some(org("false")),
         TrustMode::Client,
     )
     .unwrap();
@@ -183,7 +184,7 @@ fn a_tracker_that_is_not_connected_is_reported_by_the_project() {
     )
     .unwrap();
     // Not an error when resolving: listing keys needs no tracker.
-    let config = resolve(file, Some(org(false)), TrustMode::ServerHook).unwrap();
+    let config = resolve(file, Some(org("false")), TrustMode::ServerHook).unwrap();
     assert_eq!(
         config.project("api").unwrap().tracker().unwrap().name,
         "acme"
@@ -239,7 +240,7 @@ fn a_project_without_any_tracker_says_how_to_name_one() {
         "web",
     )
     .unwrap();
-    let config = resolve(file, Some(org(false)), TrustMode::ServerHook).unwrap();
+    let config = resolve(file, Some(org("false")), TrustMode::ServerHook).unwrap();
     let err = config.project("web").unwrap().tracker().unwrap_err();
     assert_eq!(
         err.message(),
@@ -264,7 +265,7 @@ fn the_deployment_action_needs_deployment_credentials() {
         "web",
     )
     .unwrap();
-    let config = resolve(file, Some(org(false)), TrustMode::ServerHook).unwrap();
+    let config = resolve(file, Some(org("false")), TrustMode::ServerHook).unwrap();
     let err = config.project("web").unwrap().tracker().unwrap_err();
     assert!(
         err.message().contains("has no `deployments:` credentials"),
