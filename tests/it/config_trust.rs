@@ -580,7 +580,7 @@ fn ci_refuses_a_repository_tracker_naming_another_secret() {
     let jira = jira_sandbox::Sandbox::start(jira_sandbox::Options::default()).unwrap();
     let work = crate::support::TestRepo::new();
     let project = format!(
-        "version: 1\nprojects:\n  web:\n    tracker: own\n    keys: {{ projects: [WEB] }}\n    environments:\n      production: {{ refs: [refs/heads/main] }}\ntrackers:\n  own:\n    kind: jira-cloud\n    url: {}\n    auth: {{ user_env: JIRA_USER, token_env: AWS_SECRET_ACCESS_KEY }}\n",
+        "version: 1\nrepo_url: https://git.example.com/shop\nprojects:\n  web:\n    tracker: own\n    keys: {{ projects: [WEB] }}\n    environments:\n      production: {{ refs: [refs/heads/main] }}\ntrackers:\n  own:\n    kind: jira-cloud\n    url: {}\n    auth: {{ user_env: JIRA_USER, token_env: AWS_SECRET_ACCESS_KEY }}\n",
         jira.url()
     );
     work.commit_file(".deploylink.yml", &project, "WEB-1: add deploylink");
