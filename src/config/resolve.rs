@@ -112,6 +112,7 @@ struct TrackerChoice {
     trackers: Vec<(Arc<Tracker>, TrackersOrigin)>,
     ignored: Vec<String>,
     file: String,
+    mode: TrustMode,
 }
 
 /// SPEC 3.3: client hooks use the organization file's trackers only. Otherwise, with an
@@ -136,6 +137,7 @@ fn choose_trackers(
         trackers: Vec::new(),
         ignored: Vec::new(),
         file: file.to_owned(),
+        mode,
     };
     let org = match (org, mode) {
         (org, TrustMode::ClientHook) => {
@@ -252,7 +254,11 @@ fn bind(
             choice.file
         );
         let hint = if choice.ignored.iter().any(|n| n == name) {
-            format!("'{name}' is defined in the repository file's `trackers:`, which are not used here (see the trust rule in docs/configuration.md)")
+            let here = match choice.mode {
+                TrustMode::ClientHook => "client hooks use only the trackers of your organization file (`deploylink tracker connect` adds one there)",
+                _ => "see the trust rule in docs/configuration.md",
+            };
+            format!("'{name}' is defined in the repository file's `trackers:`, which are not used here: {here}")
         } else {
             format!(
                 "`deploylink tracker connect {name} --kind jira-cloud --url https://...` connects it; {}",
