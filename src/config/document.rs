@@ -28,11 +28,71 @@ pub(crate) struct TrackersFileDoc {
     /// The connected Jira sites, by the name projects use to choose one (`acme`).
     #[serde(default)]
     pub(crate) trackers: BTreeMap<String, TrackerDoc>,
-    /// Whether a repository's `.deploylink.yml` may add trackers of its own on a git server.
-    /// Off by default: whoever can push could otherwise send this machine's credentials to a
-    /// URL of their choosing.
+    /// The tracker URLs a repository's `.deploylink.yml` may define trackers of its own for
+    /// (`[https://jira.acme.com]`). Empty by default: whoever can push could otherwise send this
+    /// machine's credentials to a URL of their choosing. Such a tracker may name only variables
+    /// whose names start with `JIRA_` or `DEPLOYLINK_`, and no files. `false` is the same as an
+    /// empty list; `true` is refused (list the URLs instead). Client hooks never use them.
     #[serde(default)]
-    pub(crate) allow_repository_trackers: bool,
+    #[schemars(schema_with = "allow_list_schema")]
+    pub(crate) allow_repository_trackers: AllowListDoc,
+}
+
+/// `allow_repository_trackers:` as written: a list of URLs, or the old `true`/`false`.
+#[derive(Debug, Default)]
+pub(crate) enum AllowListDoc {
+    /// Not written, or `false`.
+    #[default]
+    Nothing,
+    /// The old form `true`, refused with a hint to list the URLs.
+    All,
+    /// The URLs, as written.
+    Urls(Vec<String>),
+}
+
+impl<'de> Deserialize<'de> for AllowListDoc {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(AllowListVisitor)
+    }
+}
+
+struct AllowListVisitor;
+
+impl<'de> serde::de::Visitor<'de> for AllowListVisitor {
+    type Value = AllowListDoc;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a list of tracker URLs")
+    }
+
+    fn visit_bool<E: serde::de::Error>(self, value: bool) -> Result<AllowListDoc, E> {
+        Ok(if value {
+            AllowListDoc::All
+        } else {
+            AllowListDoc::Nothing
+        })
+    }
+
+    fn visit_unit<E: serde::de::Error>(self) -> Result<AllowListDoc, E> {
+        Ok(AllowListDoc::Urls(Vec::new()))
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<AllowListDoc, A::Error> {
+        let mut urls = Vec::new();
+        while let Some(url) = seq.next_element::<String>()? {
+            urls.push(url);
+        }
+        Ok(AllowListDoc::Urls(urls))
+    }
+}
+
+fn allow_list_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    schemars::json_schema!({
+        "anyOf": [
+            { "type": "array", "items": { "type": "string" } },
+            { "const": false }
+        ]
+    })
 }
 
 /// One connected Jira site.
@@ -126,8 +186,10 @@ pub(crate) struct ProjectFileDoc {
     /// templates. `https` or `http`; no user name or password in it.
     pub(crate) repo_url: Option<String>,
     /// Trackers defined by the repository itself (same fields as in the organization file).
-    /// Used only where no organization file exists outside a git server, or where the
-    /// organization file sets `allow_repository_trackers: true`.
+    /// Used only in CI (or a command run by hand) where no organization file exists, or where
+    /// the organization file lists the tracker's URL in `allow_repository_trackers`; never by
+    /// the client hooks. May name only variables whose names start with `JIRA_` or
+    /// `DEPLOYLINK_`, and no files.
     pub(crate) trackers: Option<BTreeMap<String, TrackerDoc>>,
     /// Single-project form: see `projects.*.tracker`.
     pub(crate) tracker: Option<String>,

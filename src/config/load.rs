@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use super::document::{ProjectDoc, ProjectFileDoc, TrackerDoc, TrackersFileDoc};
+use super::document::{AllowListDoc, ProjectDoc, ProjectFileDoc, TrackerDoc, TrackersFileDoc};
 use super::error::{ConfigError, FieldPath};
 use super::locate::Part;
 use super::names::check_name;
@@ -20,7 +20,7 @@ pub const DEFAULT_MAX_COMMITS: u64 = 2000;
 pub struct TrackersFile {
     source_name: String,
     pub(crate) trackers: Vec<Tracker>,
-    allow_repository_trackers: bool,
+    allow_repository_trackers: Vec<String>,
 }
 
 impl TrackersFile {
@@ -39,9 +39,9 @@ impl TrackersFile {
         self.trackers.iter().find(|t| t.name == name)
     }
 
-    /// Whether a repository's own `trackers:` may be used on a git server.
-    pub fn allow_repository_trackers(&self) -> bool {
-        self.allow_repository_trackers
+    /// The tracker URLs a repository file's own `trackers:` may use, without a trailing `/`.
+    pub fn allow_repository_trackers(&self) -> &[String] {
+        &self.allow_repository_trackers
     }
 }
 
@@ -94,8 +94,29 @@ pub fn parse_trackers(src: &Source) -> Result<TrackersFile, ConfigError> {
     Ok(TrackersFile {
         source_name: src.name.clone(),
         trackers: compile_trackers(&doc, raw.trackers)?,
-        allow_repository_trackers: raw.allow_repository_trackers,
+        allow_repository_trackers: compile_allow_list(&doc, raw.allow_repository_trackers)?,
     })
+}
+
+/// `allow_repository_trackers:`, checked: the URLs as `check_url` writes them.
+fn compile_allow_list(doc: &Document, raw: AllowListDoc) -> Result<Vec<String>, ConfigError> {
+    let path = FieldPath::root().key("allow_repository_trackers");
+    match raw {
+        AllowListDoc::Nothing => Ok(Vec::new()),
+        AllowListDoc::All => Err(doc
+            .error_at(&path, Part::Value, "`allow_repository_trackers: true` is no longer accepted: it let any repository file send this machine's credentials to a URL of its choosing")
+            .with_hint("list the tracker URLs a repository file may use, like\n    allow_repository_trackers:\n      - https://jira.acme.com\n  or write `false` (the default) to use only the trackers of this file")),
+        AllowListDoc::Urls(urls) => urls
+            .iter()
+            .enumerate()
+            .map(|(i, url)| {
+                check_url(url, UrlUse::Credentials).map_err(|p| {
+                    doc.error_at(&path.index(i), Part::Value, p.message)
+                        .with_hint(p.hint)
+                })
+            })
+            .collect(),
+    }
 }
 
 /// Reads and checks a project file. `repo_name` names the project of the single-project form.

@@ -57,8 +57,9 @@ pub use source::{
     PROJECT_FILE,
 };
 pub use tracker::{
-    Auth, DeploymentsAuth, SecretRef, Tracker, TrackerKind, DEFAULT_DEPLOYMENTS_API_URL,
-    DEFAULT_MAX_CONCURRENCY, DEFAULT_TOKEN_URL,
+    shows_as_variable_name, Auth, DeploymentsAuth, SecretRef, Tracker, TrackerKind,
+    DEFAULT_DEPLOYMENTS_API_URL, DEFAULT_MAX_CONCURRENCY, DEFAULT_TOKEN_URL,
+    REPOSITORY_VARIABLE_PREFIXES,
 };
 pub use yaml::{MAX_ALIASES, MAX_DEPTH, MAX_FILE_BYTES, MAX_NODES, MAX_REPLAYED_EVENTS};
 
@@ -74,15 +75,19 @@ pub struct Source {
 }
 
 /// Who can have written the repository's file, which decides whether its `trackers:` are
-/// trusted (SPEC 3.3).
+/// trusted (SPEC 3.3). Wherever they are used, they may name only variables whose names start
+/// with `JIRA_` or `DEPLOYLINK_`, and no files.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum TrustMode {
     /// A git server hook: whoever can push wrote the file, so its trackers are used only where
-    /// the organization file allows them.
+    /// the organization file lists their URLs in `allow_repository_trackers`.
     ServerHook,
-    /// CI or a developer's machine: whoever can change the file can change the pipeline, so its
-    /// trackers are used when there is no organization file.
+    /// CI, or a command run by hand: whoever can change the file can change the pipeline, so its
+    /// trackers are used when there is no organization file (and where it lists their URLs).
     Client,
+    /// A client hook (`pre-push`, `commit-msg`): it runs on every commit and push of any
+    /// repository a developer clones, so trackers come only from the organization file.
+    ClientHook,
 }
 
 impl Config {

@@ -7,7 +7,10 @@ use super::error::{ConfigError, FieldPath};
 use super::load::{ProjectFile, TrackersFile};
 use super::locate::Part;
 use super::project::{Action, Project};
-use super::tracker::Tracker;
+use super::tracker::{
+    check_repository_tracker, Tracker, DEFAULT_DEPLOYMENTS_API_URL, DEFAULT_TOKEN_URL,
+};
+use super::yaml::Document;
 use super::TrustMode;
 
 /// Where the trackers in force were defined.
@@ -78,7 +81,7 @@ pub fn resolve(
         repo_url,
         trackers: repo_trackers,
     } = project;
-    let choice = choose_trackers(doc.name(), repo_trackers, org, mode);
+    let choice = choose_trackers(&doc, repo_trackers, org, mode)?;
     for project in &mut projects {
         let name = project
             .tracker_name
@@ -109,64 +112,103 @@ struct TrackerChoice {
     trackers: Vec<(Arc<Tracker>, TrackersOrigin)>,
     ignored: Vec<String>,
     file: String,
+    mode: TrustMode,
 }
 
-/// SPEC 3.3: with an organization file, its trackers, plus the repository's where it allows
-/// them (an organization tracker wins a name clash: the repository cannot redirect it). With
-/// none, the repository's own trackers, except on a git server, where whoever can push writes
-/// that file.
+/// SPEC 3.3: client hooks use the organization file's trackers only. Otherwise, with an
+/// organization file, its trackers, plus the repository's whose URLs it lists in
+/// `allow_repository_trackers` (an organization tracker wins a name clash: the repository
+/// cannot redirect it). With none, the repository's own trackers, except on a git server,
+/// where whoever can push writes that file. A repository tracker in use must keep to
+/// [`check_repository_tracker`]'s rule, or the file is refused.
 fn choose_trackers(
-    file: &str,
+    doc: &Document,
     repo: Option<Vec<Tracker>>,
     org: Option<TrackersFile>,
     mode: TrustMode,
-) -> TrackerChoice {
+) -> Result<TrackerChoice, ConfigError> {
+    let file = doc.name();
     let repo = repo.unwrap_or_default();
-    let from_repo = |t: Tracker| (Arc::new(t), TrackersOrigin::Repository);
+    let from_repo = |t: Tracker| -> Result<(Arc<Tracker>, TrackersOrigin), ConfigError> {
+        check_repository_tracker(doc, &FieldPath::root().key("trackers").key(&t.name), &t)?;
+        Ok((Arc::new(t), TrackersOrigin::Repository))
+    };
     let mut choice = TrackerChoice {
         trackers: Vec::new(),
         ignored: Vec::new(),
         file: file.to_owned(),
+        mode,
     };
-    match (org, mode) {
-        (None, TrustMode::Client) => choice.trackers = repo.into_iter().map(from_repo).collect(),
+    let org = match (org, mode) {
+        (org, TrustMode::ClientHook) => {
+            choice.ignored = repo.into_iter().map(|t| t.name).collect();
+            if !choice.ignored.is_empty() {
+                log::debug!("{file}: its `trackers:` are not used by client hooks, which use only the organization file's");
+            }
+            org
+        }
+        (None, TrustMode::Client) => {
+            choice.trackers = repo.into_iter().map(from_repo).collect::<Result<_, _>>()?;
+            None
+        }
         (None, TrustMode::ServerHook) => {
             choice.ignored = repo.into_iter().map(|t| t.name).collect();
             if !choice.ignored.is_empty() {
                 log::warn!("{file}: its `trackers:` are ignored: on a git server, trackers come only from the organization file, and there is none");
             }
+            None
         }
         (Some(org), _) => {
-            let origin = TrackersOrigin::Organization(org.source_name().to_owned());
-            let allowed = org.allow_repository_trackers();
-            choice.trackers = org
-                .trackers
-                .into_iter()
-                .map(|t| (Arc::new(t), origin.clone()))
-                .collect();
+            let allowed = org.allow_repository_trackers().to_vec();
+            let mut reasons = Vec::new();
             for tracker in repo {
-                let clash = choice.trackers.iter().any(|(t, _)| t.name == tracker.name);
-                if allowed && !clash {
-                    choice.trackers.push(from_repo(tracker));
+                let reason = if org.tracker(&tracker.name).is_some() {
+                    "the organization file has a tracker of that name".to_owned()
+                } else if let Some(url) = unlisted_url(&tracker, &allowed) {
+                    format!(
+                        "the organization file does not list {url} in `allow_repository_trackers`"
+                    )
                 } else {
-                    choice.ignored.push(tracker.name);
-                }
-            }
-            if !choice.ignored.is_empty() {
-                let why = if allowed {
-                    "the organization file defines trackers of the same names"
-                } else {
-                    "the organization file does not set `allow_repository_trackers: true`"
+                    choice.trackers.push(from_repo(tracker)?);
+                    continue;
                 };
-                log::warn!(
-                    "{file}: its trackers {} are ignored: {why}",
-                    choice.ignored.join(", ")
-                );
+                reasons.push(format!("'{}' ({reason})", tracker.name));
+                choice.ignored.push(tracker.name);
             }
-            choice.trackers.sort_by(|a, b| a.0.name.cmp(&b.0.name));
+            if !reasons.is_empty() {
+                log::warn!("{file}: its trackers are ignored: {}", reasons.join(", "));
+            }
+            Some(org)
+        }
+    };
+    if let Some(org) = org {
+        let origin = TrackersOrigin::Organization(org.source_name().to_owned());
+        choice.trackers.extend(
+            org.trackers
+                .into_iter()
+                .map(|t| (Arc::new(t), origin.clone())),
+        );
+    }
+    choice.trackers.sort_by(|a, b| a.0.name.cmp(&b.0.name));
+    Ok(choice)
+}
+
+/// The first URL `tracker` would send credentials to that `allowed` does not list; the
+/// deployments API's Atlassian defaults need not be listed.
+fn unlisted_url<'t>(tracker: &'t Tracker, allowed: &[String]) -> Option<&'t str> {
+    let listed = |url: &str| allowed.iter().any(|a| a.eq_ignore_ascii_case(url));
+    let mut urls = vec![tracker.url.as_str()];
+    if let Some(d) = &tracker.deployments {
+        for (url, default) in [
+            (&d.api_url, DEFAULT_DEPLOYMENTS_API_URL),
+            (&d.token_url, DEFAULT_TOKEN_URL),
+        ] {
+            if url != default {
+                urls.push(url);
+            }
         }
     }
-    choice
+    urls.into_iter().find(|url| !listed(url))
 }
 
 /// Why a project has no usable tracker, and the field to fix.
@@ -212,7 +254,11 @@ fn bind(
             choice.file
         );
         let hint = if choice.ignored.iter().any(|n| n == name) {
-            format!("'{name}' is defined in the repository file's `trackers:`, which are not used here (see the trust rule in docs/configuration.md)")
+            let here = match choice.mode {
+                TrustMode::ClientHook => "client hooks use only the trackers of your organization file (`deploylink tracker connect` adds one there)",
+                _ => "see the trust rule in docs/configuration.md",
+            };
+            format!("'{name}' is defined in the repository file's `trackers:`, which are not used here: {here}")
         } else {
             format!(
                 "`deploylink tracker connect {name} --kind jira-cloud --url https://...` connects it; {}",

@@ -96,7 +96,9 @@ pub fn load_trackers(
 
 /// The configuration a client hook checks against: that of commit `at` (`pre-push`), or
 /// with no commit yet (`commit-msg`) the work tree's file, else `HEAD`'s. `None` when the
-/// repository has no project file there: nothing to check.
+/// repository has no project file there: nothing to check. Its trackers come only from the
+/// organization file ([`TrustMode::ClientHook`]): the repository may have been cloned from
+/// anyone.
 pub fn client_config(
     paths: &ConfigPaths,
     repo: &Repo,
@@ -104,7 +106,7 @@ pub fn client_config(
 ) -> Result<Option<Config>, LoadError> {
     if let Some(at) = at {
         if paths.project.is_some() || repo.read_file_at(at, PROJECT_FILE)?.is_some() {
-            return load_config(paths, repo, at, TrustMode::Client).map(Some);
+            return load_config(paths, repo, at, TrustMode::ClientHook).map(Some);
         }
         return Ok(None);
     }
@@ -116,8 +118,8 @@ pub fn client_config(
         return Ok(None);
     };
     let project = parse_project(&source, &repo.name())?;
-    let org = load_trackers(paths, Some(repo.git_dir()), TrustMode::Client)?;
-    Ok(Some(resolve(project, org, TrustMode::Client)?))
+    let org = load_trackers(paths, Some(repo.git_dir()), TrustMode::ClientHook)?;
+    Ok(Some(resolve(project, org, TrustMode::ClientHook)?))
 }
 
 fn work_tree_file(repo: &Repo) -> Option<Source> {

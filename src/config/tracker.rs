@@ -266,12 +266,7 @@ fn secret_ref(
 /// The error never quotes the value: it may be the very token.
 fn check_env_name(doc: &Document, path: &FieldPath, name: &str) -> Result<(), ConfigError> {
     let field = path.leaf_key().unwrap_or_default().to_owned();
-    let valid = name
-        .chars()
-        .next()
-        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
-    let problem = if !valid {
+    let problem = if !is_variable_name(name) {
         Some(format!("`{field}` is not an environment variable name (letters, digits and `_`, not starting with a digit)"))
     } else if looks_like_a_token(name) {
         Some(format!("`{field}` looks like a token, not the name of the variable that holds it; secrets never go in configuration files"))
@@ -288,12 +283,15 @@ fn check_env_name(doc: &Document, path: &FieldPath, name: &str) -> Result<(), Co
 }
 
 /// Variable names are words joined by `_`; a long run of mixed-case letters and digits without
-/// one is what API tokens and personal access tokens look like.
+/// one is what API tokens and personal access tokens look like (`ghp_` and `glpat_` tokens
+/// have one `_` before such a run).
 fn looks_like_a_token(name: &str) -> bool {
-    name.len() >= 24
-        && !name.contains('_')
-        && name.chars().any(|c| c.is_ascii_lowercase())
-        && name.chars().any(|c| c.is_ascii_digit())
+    let random = |run: &str| {
+        run.len() >= 20
+            && run.chars().any(|c| c.is_ascii_lowercase())
+            && run.chars().any(|c| c.is_ascii_digit())
+    };
+    (name.len() >= 24 && !name.contains('_') && random(name)) || name.split('_').any(random)
 }
 
 fn example_env(field: &str) -> &'static str {
@@ -307,21 +305,112 @@ fn example_env(field: &str) -> &'static str {
 
 /// File references are absolute: a relative one would depend on the directory deploylink
 /// happens to run in, which differs between a hook, a CI job and a shell.
+///
+/// The value is quoted only when it reads as a path: a token pasted in place of the path
+/// (`token_file: ATATT3x...`) is never repeated, the line and column point at it.
 fn check_file(doc: &Document, path: &FieldPath, file: &std::path::Path) -> Result<(), ConfigError> {
     if file.is_absolute() {
         return Ok(());
     }
     let field = path.leaf_key().unwrap_or_default();
-    Err(doc
-        .error_at(
-            path,
-            Part::Value,
+    let text = file.display().to_string();
+    let (message, hint) = if text.starts_with('~') {
+        (
             format!(
-                "`{field}` is {}, a relative path",
-                quoted(&file.display().to_string())
+                "`{field}` is {}, a path from the home directory, which deploylink does not expand",
+                quoted(&text)
             ),
+            "write the absolute path, like `/home/ci/.config/jira-token`",
         )
-        .with_hint("write an absolute path, like `/run/secrets/jira`"))
+    } else if looks_like_a_path(&text) {
+        (
+            format!("`{field}` is {}, a relative path", quoted(&text)),
+            "write an absolute path, like `/run/secrets/jira`",
+        )
+    } else {
+        (
+            format!("`{field}` is not an absolute path (its value is not shown: it may be a secret pasted in place of the file's path)"),
+            "write the absolute path of the file that holds the secret, like `/run/secrets/jira`; secrets never go in configuration files",
+        )
+    };
+    Err(doc.error_at(path, Part::Value, message).with_hint(hint))
+}
+
+/// A relative path worth repeating in an error: directories joined by `/`, each a short
+/// file name, none of them token-like.
+fn looks_like_a_path(text: &str) -> bool {
+    text.contains('/')
+        && text.split('/').all(|part| {
+            part.len() < 24
+                && part
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'))
+        })
+}
+
+/// Whether `name` may be shown in a message as the name of an environment variable: it is one,
+/// and does not look like a token pasted in its place.
+pub fn shows_as_variable_name(name: &str) -> bool {
+    is_variable_name(name) && !looks_like_a_token(name)
+}
+
+fn is_variable_name(name: &str) -> bool {
+    name.chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+/// The prefixes of the only variables a tracker defined in a repository file may read.
+pub const REPOSITORY_VARIABLE_PREFIXES: [&str; 2] = ["JIRA_", "DEPLOYLINK_"];
+
+/// Where a tracker defined in a repository file breaks the rule for such trackers: it may read
+/// only variables whose names start with `JIRA_` or `DEPLOYLINK_`, and name no file (a private
+/// key, a cloud secret, `/dev/zero`). `path` is the tracker's (`trackers.own`).
+pub(crate) fn check_repository_tracker(
+    doc: &Document,
+    path: &FieldPath,
+    tracker: &Tracker,
+) -> Result<(), ConfigError> {
+    let mut references = vec![("auth", "token", &tracker.auth.token)];
+    if let Some(user) = &tracker.auth.user {
+        references.insert(0, ("auth", "user", user));
+    }
+    if let Some(d) = &tracker.deployments {
+        references.push(("deployments", "client_id", &d.client_id));
+        references.push(("deployments", "client_secret", &d.client_secret));
+    }
+    let elsewhere = "or define the tracker in the organization file (`deploylink tracker connect`), which may name any variable or file";
+    for (section, what, reference) in references {
+        match reference {
+            SecretRef::Env(name)
+                if REPOSITORY_VARIABLE_PREFIXES
+                    .iter()
+                    .any(|p| name.starts_with(p)) => {}
+            SecretRef::Env(name) => {
+                let field = format!("{what}_env");
+                return Err(doc
+                    .error_at(&path.key(section).key(&field), Part::Value, format!("`{field}` names the variable {name}, but a tracker defined in the repository file may read only variables whose names start with `JIRA_` or `DEPLOYLINK_`: whoever can change the file could otherwise send any secret of this environment to a URL of their choosing"))
+                    .with_hint(format!("export the credential as `{}` and name that, {elsewhere}", example_env(&field))));
+            }
+            SecretRef::File(_) => {
+                let field = format!("{what}_file");
+                return Err(doc
+                    .error_at(&path.key(section).key(&field), Part::Key, format!("`{field}`: a tracker defined in the repository file may not read files: whoever can change the file could otherwise send any file this user can read (a private key) to a URL of their choosing"))
+                    .with_hint(format!("use `{what}_env: {}` instead, {elsewhere}", example_env(&format!("{what}_env")))));
+            }
+        }
+    }
+    if tracker.ca_file.is_some() {
+        return Err(doc
+            .error_at(
+                &path.key("ca_file"),
+                Part::Key,
+                "`ca_file`: a tracker defined in the repository file may not name files",
+            )
+            .with_hint(format!("remove `ca_file`, {elsewhere}")));
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -347,6 +436,21 @@ mod tests {
         assert!(!looks_like_a_token(
             "MY_VERY_LONG_ORGANIZATION_JIRA_TOKEN_2"
         ));
+        assert!(looks_like_a_token(
+            "ghp_16C7e42F292c6912E7710c838347Ae178B4a"
+        ));
+        assert!(!shows_as_variable_name(
+            "ghp_16C7e42F292c6912E7710c838347Ae178B4a"
+        ));
+        assert!(!shows_as_variable_name("ATATT3x-FfGF0a1b2c3d4e5f6g7h8Zz="));
+        assert!(shows_as_variable_name("JIRA_API_TOKEN"));
+    }
+
+    #[test]
+    fn only_paths_are_repeated() {
+        assert!(looks_like_a_path("secrets/jira"));
+        assert!(!looks_like_a_path("ATATT3xFfGF0a1b2c3d4e5f6g7h8"));
+        assert!(!looks_like_a_path("NjQ3ODQ5MjY1NTk2OkxVbnRhc2s3/abc"));
     }
 
     #[test]

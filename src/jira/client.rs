@@ -32,9 +32,15 @@ pub enum ClientError {
 }
 
 /// An HTTP client shared by every request of a run.
+///
+/// Two clients in fact: `https` URLs go through the proxy the environment names
+/// (`HTTPS_PROXY`, `ALL_PROXY`, `NO_PROXY`; TLS runs end to end through it), and plain `http`
+/// URLs (loopback hosts only, by the configuration's rule) never go through a proxy: a proxy
+/// would see the credentials in clear, and a loopback host is on this machine anyway.
 #[derive(Clone, Debug)]
 pub struct HttpClient {
     http: Client,
+    direct: Client,
 }
 
 /// How one request authenticates.
@@ -124,24 +130,36 @@ impl HttpClient {
                 })?;
             certificates.extend(found);
         }
-        let http = Client::builder()
-            .user_agent(concat!("deploylink/", env!("CARGO_PKG_VERSION")))
-            .connect_timeout(CONNECT_TIMEOUT)
-            .timeout(REQUEST_TIMEOUT)
-            .pool_idle_timeout(Duration::from_secs(30))
-            .redirect(same_origin_redirects())
+        let builder = || {
+            Client::builder()
+                .user_agent(concat!("deploylink/", env!("CARGO_PKG_VERSION")))
+                .connect_timeout(CONNECT_TIMEOUT)
+                .timeout(REQUEST_TIMEOUT)
+                .pool_idle_timeout(Duration::from_secs(30))
+                .redirect(same_origin_redirects())
+        };
+        let http = builder()
             .tls_certs_merge(certificates)
             .build()
             .map_err(|e| ClientError::Build(error_chain(&e)))?;
-        Ok(HttpClient { http })
+        let direct = builder()
+            .no_proxy()
+            .build()
+            .map_err(|e| ClientError::Build(error_chain(&e)))?;
+        Ok(HttpClient { http, direct })
     }
 
     /// Sends one request and reads its response.
     pub fn send(&self, request: &Request<'_>) -> Attempt {
+        let client = if is_plain_http(request.url) {
+            &self.direct
+        } else {
+            &self.http
+        };
         let builder = match request.method {
-            Method::Get => self.http.get(request.url),
-            Method::Post => self.http.post(request.url),
-            Method::Put => self.http.put(request.url),
+            Method::Get => client.get(request.url),
+            Method::Post => client.post(request.url),
+            Method::Put => client.put(request.url),
         };
         let builder = authenticate(builder, request.auth)
             .timeout(request.timeout)
@@ -156,6 +174,12 @@ impl HttpClient {
             Err(error) => failed(&error),
         }
     }
+}
+
+/// Whether `url` is plain `http`, which must never go through a proxy.
+fn is_plain_http(url: &str) -> bool {
+    url.get(..7)
+        .is_some_and(|scheme| scheme.eq_ignore_ascii_case("http://"))
 }
 
 fn authenticate(builder: RequestBuilder, auth: RequestAuth<'_>) -> RequestBuilder {

@@ -50,12 +50,12 @@ pub fn read(tracker: &str, reference: &SecretRef) -> Result<Secret, CredentialEr
         SecretRef::Env(name) => match std::env::var(name) {
             Ok(value) if value.trim().is_empty() => Err(CredentialError::EmptyEnv {
                 tracker: tracker.to_owned(),
-                name: name.clone(),
+                name: shown(name),
             }),
             Ok(value) => Ok(Secret(value.trim().to_owned())),
             Err(_) => Err(CredentialError::MissingEnv {
                 tracker: tracker.to_owned(),
-                name: name.clone(),
+                name: shown(name),
             }),
         },
         SecretRef::File(path) => {
@@ -74,6 +74,17 @@ pub fn read(tracker: &str, reference: &SecretRef) -> Result<Secret, CredentialEr
             }
             Ok(Secret(value.to_owned()))
         }
+    }
+}
+
+/// A variable's name as an error may show it: a token pasted in place of the name (which the
+/// configuration refuses, but a caller may not have loaded one) is not repeated.
+fn shown(name: &str) -> String {
+    if crate::config::shows_as_variable_name(name) {
+        name.to_owned()
+    } else {
+        "(named by a value that is not a variable name; not shown, as it may be a secret)"
+            .to_owned()
     }
 }
 

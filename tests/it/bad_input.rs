@@ -1163,3 +1163,53 @@ fn server_errors_are_retried_within_the_budget_then_fail_exit_4() {
     assert_outcome(&run, "OPS-3", "failed", &["500 Internal Server Error"]);
     assert_eq!(requests_to(&jira, "OPS-3"), 1);
 }
+
+/// A token pasted where a variable's name or a file's path belongs is never repeated: not by
+/// `tracker connect` (`--token-env`, `--token-file`), not by a file's `token_env`/`token_file`.
+/// The error names the field and says what was expected.
+#[test]
+fn a_token_pasted_for_a_variable_name_or_path_is_never_echoed_exit_2_or_3() {
+    let home = tempfile::tempdir().unwrap();
+    let trackers = home.path().join("trackers.yml");
+    let tokens = [
+        "ATATT3xFfGF0a1b2c3d4e5f6g7h8Zz",
+        "ATATT3xFfGF0-T0k3nV4lu3_x=1A2B3C4D",
+        "ghp_16C7e42F292c6912E7710c838347Ae178B4a",
+        "NjQ3ODQ5MjY1NTk2OkxVbnRhc2s3",
+    ];
+    for token in tokens {
+        for flag in ["--token-env", "--token-file"] {
+            let mut command = deploylink(home.path());
+            command
+                .args(["tracker", "connect", "acme", "--kind", "jira-cloud"])
+                .args([
+                    "--url",
+                    "https://acme.atlassian.net",
+                    "--user-env",
+                    "JIRA_USER",
+                ])
+                .args([flag, token, "--trackers"])
+                .arg(&trackers);
+            let run = run(command, b"");
+            let field = &flag[2..].replace('-', "_");
+            run.exits(2).says(&[field.as_str()]);
+            let all = format!("{}{}", run.stdout, run.stderr);
+            assert!(!all.contains(token), "{flag} {token}: {all}");
+            assert!(!trackers.exists(), "nothing is written");
+        }
+        for field in ["token_env", "token_file"] {
+            let file = home.path().join("pasted.yml");
+            std::fs::write(
+                &file,
+                format!("version: 1\ntrackers:\n  acme:\n    kind: jira-data-center\n    url: https://jira.example.com\n    auth: {{ {field}: \"{token}\" }}\n"),
+            )
+            .unwrap();
+            let mut command = deploylink(home.path());
+            command.args(["tracker", "list", "--trackers"]).arg(&file);
+            let run = run(command, b"");
+            run.exits(3).says(&[&format!("trackers.acme.auth.{field}")]);
+            let all = format!("{}{}", run.stdout, run.stderr);
+            assert!(!all.contains(token), "{field}: {token}: {all}");
+        }
+    }
+}

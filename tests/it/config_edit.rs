@@ -52,8 +52,9 @@ trackers:
       user_env: MOBILE_JIRA_USER
       token_env: MOBILE_JIRA_TOKEN
 
-# Repositories may not bring their own trackers on the git server.
-allow_repository_trackers: true
+# Repositories may bring their own trackers on the git server, for this site only.
+allow_repository_trackers:
+  - https://jira.acme.com
 ";
 
 fn parse(text: &str) -> TrackersFile {
@@ -131,7 +132,7 @@ fn adding_keeps_every_other_line() {
         tracker_names(&text, FILE).unwrap(),
         ["acme", "legacy", "mobile", "onprem"]
     );
-    assert!(file.allow_repository_trackers());
+    assert_eq!(file.allow_repository_trackers(), ["https://jira.acme.com"]);
     let onprem = file.tracker("onprem").unwrap();
     assert_eq!(onprem.max_concurrency, 4);
     assert_eq!(
@@ -256,7 +257,7 @@ fn removing_the_last_entry() {
     );
     let file = parse(&text);
     assert_eq!(tracker_names(&text, FILE).unwrap(), ["acme", "legacy"]);
-    assert!(file.allow_repository_trackers());
+    assert_eq!(file.allow_repository_trackers(), ["https://jira.acme.com"]);
 }
 
 #[test]
@@ -307,19 +308,27 @@ fn removing_every_entry_one_by_one() {
 
 #[test]
 fn a_field_after_trackers_is_kept() {
-    let text = "version: 1\ntrackers:\n  acme:\n    kind: jira-data-center\n    url: https://jira.acme.com\n    auth:\n      token_env: JIRA_PAT\nallow_repository_trackers: true\n";
+    let text = "version: 1\ntrackers:\n  acme:\n    kind: jira-data-center\n    url: https://jira.acme.com\n    auth:\n      token_env: JIRA_PAT\nallow_repository_trackers: [https://jira.acme.com]\n";
     let out = upsert_tracker(Some(text), FILE, &data_center("onprem")).unwrap();
     assert!(
-        out.ends_with("    max_concurrency: 4\nallow_repository_trackers: true\n"),
+        out.ends_with(
+            "    max_concurrency: 4\nallow_repository_trackers: [https://jira.acme.com]\n"
+        ),
         "{out}"
     );
-    assert!(parse(&out).allow_repository_trackers());
+    assert_eq!(
+        parse(&out).allow_repository_trackers(),
+        ["https://jira.acme.com"]
+    );
     let out = remove_tracker(&out, FILE, "acme").unwrap();
     assert!(
-        out.ends_with("\nallow_repository_trackers: true\n"),
+        out.ends_with("\nallow_repository_trackers: [https://jira.acme.com]\n"),
         "{out}"
     );
-    assert!(parse(&out).allow_repository_trackers());
+    assert_eq!(
+        parse(&out).allow_repository_trackers(),
+        ["https://jira.acme.com"]
+    );
 }
 
 #[test]

@@ -30,7 +30,7 @@ fn spec_project() -> ProjectFile {
 #[test]
 fn spec_organization_file_loads() {
     let file = spec_trackers();
-    assert!(!file.allow_repository_trackers());
+    assert!(file.allow_repository_trackers().is_empty());
     let acme = file.tracker("acme").unwrap();
     assert_eq!(acme.kind, TrackerKind::JiraCloud);
     assert_eq!(acme.kind.rest_api_version(), 3);
@@ -149,10 +149,7 @@ fn single_project_form_is_named_after_the_repository() {
         "no trailing slash"
     );
     assert_eq!(tracker.auth.user, None);
-    assert_eq!(
-        tracker.auth.token,
-        SecretRef::File("/run/secrets/jira-pat".into())
-    );
+    assert_eq!(tracker.auth.token, SecretRef::Env("JIRA_PAT".into()));
 }
 
 #[test]
@@ -244,7 +241,7 @@ fn effective_yaml_shows_references_never_values() {
     let yaml = resolve(file, None, TrustMode::Client)
         .unwrap()
         .effective_yaml();
-    assert!(yaml.contains("<from file /run/secrets/jira-pat>"), "{yaml}");
+    assert!(yaml.contains("<from $JIRA_PAT>"), "{yaml}");
     assert!(yaml.contains("repository file"), "{yaml}");
 }
 

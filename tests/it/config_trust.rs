@@ -49,7 +49,8 @@ impl Warnings {
     }
 }
 
-fn org(allow: bool) -> TrackersFile {
+/// The organization file, with `allow` as its `allow_repository_trackers:`.
+fn org(allow: &str) -> TrackersFile {
     let text = format!(
         "version: 1\nallow_repository_trackers: {allow}\ntrackers:\n  acme:\n    kind: jira-cloud\n    url: https://acme.atlassian.net\n    auth: {{user_env: JIRA_USER, token_env: JIRA_API_TOKEN}}\n"
     );
@@ -88,7 +89,7 @@ fn server_hook_ignores_repository_trackers_by_default() {
     let log = capture_warnings();
     let config = resolve(
         repo_file("server-default.yml"),
-        Some(org(false)),
+        Some(org("false")),
         TrustMode::ServerHook,
     )
     .unwrap();
@@ -116,7 +117,7 @@ fn server_hook_uses_repository_trackers_where_allowed_but_never_overrides() {
     let log = capture_warnings();
     let config = resolve(
         repo_file("server-allowed.yml"),
-        Some(org(true)),
+        Some(org("[https://jira.evil.example/]")),
         TrustMode::ServerHook,
     )
     .unwrap();
@@ -158,7 +159,7 @@ fn client_uses_repository_trackers_only_without_an_organization_file() {
 
     let config = resolve(
         repo_file("client-org.yml"),
-        Some(org(false)),
+        Some(org("false")),
         TrustMode::Client,
     )
     .unwrap();
@@ -183,7 +184,7 @@ fn a_tracker_that_is_not_connected_is_reported_by_the_project() {
     )
     .unwrap();
     // Not an error when resolving: listing keys needs no tracker.
-    let config = resolve(file, Some(org(false)), TrustMode::ServerHook).unwrap();
+    let config = resolve(file, Some(org("false")), TrustMode::ServerHook).unwrap();
     assert_eq!(
         config.project("api").unwrap().tracker().unwrap().name,
         "acme"
@@ -239,7 +240,7 @@ fn a_project_without_any_tracker_says_how_to_name_one() {
         "web",
     )
     .unwrap();
-    let config = resolve(file, Some(org(false)), TrustMode::ServerHook).unwrap();
+    let config = resolve(file, Some(org("false")), TrustMode::ServerHook).unwrap();
     let err = config.project("web").unwrap().tracker().unwrap_err();
     assert_eq!(
         err.message(),
@@ -264,7 +265,7 @@ fn the_deployment_action_needs_deployment_credentials() {
         "web",
     )
     .unwrap();
-    let config = resolve(file, Some(org(false)), TrustMode::ServerHook).unwrap();
+    let config = resolve(file, Some(org("false")), TrustMode::ServerHook).unwrap();
     let err = config.project("web").unwrap().tracker().unwrap_err();
     assert!(
         err.message().contains("has no `deployments:` credentials"),
@@ -442,4 +443,164 @@ fn a_named_file_must_exist_and_be_readable() {
         (Path::new(err.file()), err.line()),
         (bad.as_path(), Some(3))
     );
+}
+
+/// A project file whose only tracker, `own`, is defined in it with `auth` as given.
+fn own_tracker(name: &str, auth: &str) -> deploylink::config::ProjectFile {
+    let text = format!("version: 1\ntracker: own\ntrackers:\n  own:\n    kind: jira-cloud\n    url: https://jira.evil.example\n    {auth}\n");
+    parse_project(
+        &Source {
+            name: name.into(),
+            text: text.into_bytes(),
+        },
+        "repo",
+    )
+    .unwrap()
+}
+
+#[test]
+fn a_repository_tracker_reads_only_jira_or_deploylink_variables_and_no_files() {
+    let refused = [
+        (
+            "auth: { user_env: JIRA_USER, token_env: AWS_SECRET_ACCESS_KEY }",
+            "trackers.own.auth.token_env",
+            "AWS_SECRET_ACCESS_KEY",
+        ),
+        (
+            "auth: { user_file: /root/.ssh/id_ed25519, token_env: JIRA_API_TOKEN }",
+            "trackers.own.auth.user_file",
+            "may not read files",
+        ),
+        (
+            "auth: { user_env: JIRA_USER, token_env: JIRA_API_TOKEN }\n    ca_file: /dev/zero",
+            "trackers.own.ca_file",
+            "may not name files",
+        ),
+        (
+            "auth: { user_env: JIRA_USER, token_env: JIRA_API_TOKEN }\n    deployments: { client_id_env: JIRA_ID, client_secret_env: GITHUB_TOKEN }",
+            "trackers.own.deployments.client_secret_env",
+            "GITHUB_TOKEN",
+        ),
+    ];
+    for (auth, field, says) in refused {
+        for (mode, org) in [
+            (TrustMode::Client, None),
+            (
+                TrustMode::ServerHook,
+                Some(org("[https://jira.evil.example]")),
+            ),
+        ] {
+            let err = resolve(own_tracker("refused.yml", auth), org, mode).unwrap_err();
+            assert_eq!(err.field_path(), Some(field), "{err}");
+            assert!(err.message().contains(says), "{err}");
+            assert!(err.hint().unwrap().contains("organization file"), "{err}");
+        }
+    }
+    let allowed = "auth: { user_env: DEPLOYLINK_USER, token_env: JIRA_API_TOKEN }";
+    let config = resolve(own_tracker("allowed.yml", allowed), None, TrustMode::Client).unwrap();
+    assert_eq!(
+        url_of(&config, "repo").as_deref(),
+        Some("https://jira.evil.example")
+    );
+}
+
+#[test]
+fn client_hooks_use_only_the_organization_files_trackers() {
+    let auth = "auth: { user_file: /root/.ssh/id_ed25519, token_env: AWS_SECRET_ACCESS_KEY }";
+    // Without an organization file, and even with one that lists the URL.
+    for org in [None, Some(org("[https://jira.evil.example]"))] {
+        let config = resolve(own_tracker("hook.yml", auth), org, TrustMode::ClientHook).unwrap();
+        assert_eq!(url_of(&config, "repo"), None);
+        assert!(config.trackers().all(|(t, _)| t.name != "own"));
+    }
+}
+
+#[test]
+fn allow_repository_trackers_true_is_refused_with_the_list_form() {
+    let err = parse_trackers(&Source {
+        name: "trackers.yml".into(),
+        text: b"version: 1\nallow_repository_trackers: true\n".to_vec(),
+    })
+    .unwrap_err();
+    assert_eq!(err.field_path(), Some("allow_repository_trackers"));
+    assert_eq!((err.line(), err.column()), (Some(2), Some(28)));
+    assert!(
+        err.hint().unwrap().contains("- https://jira.acme.com"),
+        "{err}"
+    );
+    let err = parse_trackers(&Source {
+        name: "trackers.yml".into(),
+        text: b"version: 1\nallow_repository_trackers: [http://jira.example.com]\n".to_vec(),
+    })
+    .unwrap_err();
+    assert_eq!(
+        err.field_path(),
+        Some("allow_repository_trackers[0]"),
+        "{err}"
+    );
+}
+
+#[test]
+fn allow_repository_trackers_allows_exactly_the_listed_urls() {
+    let log = capture_warnings();
+    let text = "version: 1\nprojects:\n  a: { tracker: own }\n  b: { tracker: near }\n  c: { tracker: token }\ntrackers:\n  own:\n    kind: jira-cloud\n    url: https://jira.evil.example/\n    auth: { user_env: JIRA_USER, token_env: JIRA_API_TOKEN }\n  near:\n    kind: jira-cloud\n    url: https://jira.evil.example/other\n    auth: { user_env: JIRA_USER, token_env: JIRA_API_TOKEN }\n  token:\n    kind: jira-cloud\n    url: https://jira.evil.example\n    auth: { user_env: JIRA_USER, token_env: JIRA_API_TOKEN }\n    deployments: { client_id_env: JIRA_ID, client_secret_env: JIRA_SECRET, token_url: https://steal.example/token }\n";
+    let file = parse_project(
+        &Source {
+            name: "listed.yml".into(),
+            text: text.into(),
+        },
+        "r",
+    )
+    .unwrap();
+    let config = resolve(
+        file,
+        Some(org("[https://jira.evil.example]")),
+        TrustMode::ServerHook,
+    )
+    .unwrap();
+    assert_eq!(
+        url_of(&config, "a").as_deref(),
+        Some("https://jira.evil.example")
+    );
+    assert_eq!(url_of(&config, "b"), None, "another path is another URL");
+    assert_eq!(url_of(&config, "c"), None, "its token URL is not listed");
+    let warnings = log.about("listed.yml");
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    assert!(
+        warnings[0].contains("https://jira.evil.example/other")
+            && warnings[0].contains("https://steal.example/token"),
+        "{warnings:?}"
+    );
+}
+
+/// In CI (no organization file), `link` refuses a repository tracker that names a variable
+/// outside `JIRA_*`/`DEPLOYLINK_*`, before anything is sent.
+#[test]
+fn ci_refuses_a_repository_tracker_naming_another_secret() {
+    let jira = jira_sandbox::Sandbox::start(jira_sandbox::Options::default()).unwrap();
+    let work = crate::support::TestRepo::new();
+    let project = format!(
+        "version: 1\nrepo_url: https://git.example.com/shop\nprojects:\n  web:\n    tracker: own\n    keys: {{ projects: [WEB] }}\n    environments:\n      production: {{ refs: [refs/heads/main] }}\ntrackers:\n  own:\n    kind: jira-cloud\n    url: {}\n    auth: {{ user_env: JIRA_USER, token_env: AWS_SECRET_ACCESS_KEY }}\n",
+        jira.url()
+    );
+    work.commit_file(".deploylink.yml", &project, "WEB-1: add deploylink");
+    let output = crate::support::cli::command()
+        .current_dir(work.path())
+        .args(["link", "--environment", "production"])
+        .env("HOME", work.path())
+        .env_remove("XDG_CONFIG_HOME")
+        .env("JIRA_USER", "ci@example.com")
+        .env("AWS_SECRET_ACCESS_KEY", "aws-secret-value")
+        .output()
+        .unwrap();
+    let stderr = crate::support::cli::text(&output.stderr);
+    assert_eq!(output.status.code(), Some(3), "{stderr}");
+    assert!(
+        stderr.contains("trackers.own.auth.token_env")
+            && stderr.contains("AWS_SECRET_ACCESS_KEY")
+            && stderr.contains("`JIRA_` or `DEPLOYLINK_`"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("aws-secret-value"));
+    assert!(jira.requests().is_empty(), "{:?}", jira.requests());
 }

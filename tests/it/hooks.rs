@@ -771,3 +771,155 @@ fn the_spool_named_by_the_variable_is_used_by_the_hook_and_by_retry() {
     assert_eq!(s.jira.state().remote_links("WEB-7").len(), 1);
     assert_eq!(std::fs::read_dir(&spool).unwrap().count(), 0);
 }
+
+/// A FIFO standing in for a secret file: it tells whether anything opened it for reading (a
+/// reader that is waiting lets a non-blocking writer in; the writer then feeds it a value and
+/// closes, so the reader never hangs).
+struct Tripwire {
+    path: std::path::PathBuf,
+    opened: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    watcher: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Tripwire {
+    fn new(path: std::path::PathBuf) -> Tripwire {
+        let made = Command::new("mkfifo").arg(&path).status().unwrap();
+        assert!(made.success(), "mkfifo {}", path.display());
+        let opened = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let (fifo, seen, done) = (path.clone(), opened.clone(), stop.clone());
+        let watcher = std::thread::spawn(move || {
+            use std::io::Write;
+            use std::os::unix::fs::OpenOptionsExt;
+            use std::sync::atomic::Ordering;
+            const O_NONBLOCK: i32 = 0o4000; // Linux
+            while !done.load(Ordering::SeqCst) {
+                let writer = std::fs::OpenOptions::new()
+                    .write(true)
+                    .custom_flags(O_NONBLOCK)
+                    .open(&fifo);
+                if let Ok(mut writer) = writer {
+                    seen.store(true, Ordering::SeqCst);
+                    let _ = writer.write_all(b"victim@example.com\n");
+                }
+                std::thread::sleep(Duration::from_millis(5));
+            }
+        });
+        Tripwire {
+            path,
+            opened,
+            stop,
+            watcher: Some(watcher),
+        }
+    }
+
+    /// Whether anything opened the file for reading so far.
+    fn was_read(&self) -> bool {
+        self.opened.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
+impl Drop for Tripwire {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::SeqCst);
+        if let Some(watcher) = self.watcher.take() {
+            let _ = watcher.join();
+        }
+    }
+}
+
+/// A repository cloned from anyone defines its own tracker, pointed at its server, with a
+/// private key file and a cloud secret as credentials: the client hooks (commit-msg, pre-push)
+/// send it nothing and do not read the file; trackers come only from the organization file.
+#[test]
+fn client_hooks_never_use_a_tracker_defined_by_the_repository() {
+    let attacker = Sandbox::start(Options::default()).unwrap();
+    let work = TestRepo::new();
+    let key = Tripwire::new(work.path().join(".git/id_ed25519"));
+    let project = format!(
+        "{}trackers:\n  evil:\n    kind: jira-cloud\n    url: {}\n    auth: {{ user_file: {}, token_env: AWS_SECRET_ACCESS_KEY }}\n",
+        POLICY
+            .replace("default_tracker: acme", "default_tracker: evil")
+            .replace("require: every-commit", "require: every-commit\n      check_exists: true"),
+        attacker.url(),
+        key.path.display()
+    );
+    work.commit_file(".deploylink.yml", &project, "WEB-1: add deploylink");
+    let server = TestRepo::bare();
+    work.git(&["remote", "add", "origin", server.path().to_str().unwrap()]);
+    for hook in ["commit-msg", "pre-push"] {
+        let installed = deploylink(work.path(), &["install-hook", hook]);
+        assert_eq!(
+            installed.status.code(),
+            Some(0),
+            "{}",
+            text(&installed.stderr)
+        );
+    }
+    let git = |args: &[&str]| {
+        git_command(work.path())
+            .args(args)
+            .env("AWS_SECRET_ACCESS_KEY", "aws-secret-value")
+            .env_remove("DEPLOYLINK_TRACKERS")
+            .env_remove("XDG_CONFIG_HOME")
+            .env("HOME", work.path())
+            .output()
+            .unwrap()
+    };
+    let committed = git(&["commit", "--allow-empty", "-m", "WEB-2: a change"]);
+    assert!(committed.status.success(), "{}", text(&committed.stderr));
+    let refused = git(&["commit", "--allow-empty", "-m", "no key"]);
+    assert!(!refused.status.success(), "the policy itself still applies");
+    let pushed = git(&["push", "origin", "main"]);
+    assert!(pushed.status.success(), "{}", text(&pushed.stderr));
+    let log = format!("{}{}", text(&committed.stderr), text(&pushed.stderr));
+    assert!(
+        attacker.requests().is_empty(),
+        "the repository's tracker got requests: {:?}\n{log}",
+        attacker.requests()
+    );
+    assert!(
+        !key.was_read(),
+        "the file the repository named was opened: {log}"
+    );
+    assert!(!log.contains("aws-secret-value"), "{log}");
+}
+
+/// `allow_repository_trackers` lists URLs: on the server, a repository tracker at a listed URL
+/// is used, one at any other URL is ignored with a warning and sent nothing.
+#[test]
+fn the_server_uses_a_repository_tracker_only_at_a_listed_url() {
+    let listed = Sandbox::start(Options::default()).unwrap();
+    let unlisted = Sandbox::start(Options::default()).unwrap();
+    let own = |url: &str| {
+        format!(
+            "{}trackers:\n  own:\n    kind: jira-cloud\n    url: {url}\n    auth: {{ user_env: JIRA_USER, token_env: JIRA_API_TOKEN }}\n",
+            PROJECT.replace("default_tracker: acme", "default_tracker: own")
+        )
+    };
+    let s = setup(&own(&listed.url()));
+    let trackers = s.server.path().join("deploylink/trackers.yml");
+    let allow = format!("allow_repository_trackers: [{}]\n", listed.url());
+    std::fs::write(
+        &trackers,
+        support::jira::trackers_file(&s.jira.url(), &allow),
+    )
+    .unwrap();
+    s.work.commit("WEB-1: work");
+    let log = pushed(&s.work, &["origin", "main"]);
+    assert_eq!(keys(&linked(&listed, "production")), ["WEB-1"], "{log}");
+    assert!(s.jira.requests().is_empty(), "{log}");
+
+    s.work
+        .commit_file(".deploylink.yml", &own(&unlisted.url()), "WEB-2: move");
+    let log = pushed(&s.work, &["origin", "main"]);
+    assert!(
+        unlisted.requests().is_empty(),
+        "an unlisted URL got requests: {log}"
+    );
+    assert!(
+        log.contains("allow_repository_trackers") && log.contains(&unlisted.url()),
+        "{log}"
+    );
+}

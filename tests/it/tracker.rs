@@ -342,3 +342,59 @@ fn init_writes_a_file_that_config_check_accepts_and_does_not_overwrite_it() {
         stderr(&output)
     );
 }
+
+/// A plain-http tracker (loopback only) is never reached through `HTTP_PROXY`: the proxy would
+/// see the Basic credentials in clear. The request goes to the tracker directly.
+#[test]
+fn a_plain_http_tracker_never_goes_through_a_proxy() {
+    use std::io::Read;
+    let jira = sandbox();
+    let proxy = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let proxy_url = format!("http://{}", proxy.local_addr().unwrap());
+    proxy.set_nonblocking(true).unwrap();
+    let (dir, file) = temp();
+    let mut command = support::cli::command();
+    command
+        .current_dir(dir.path())
+        .args([
+            "tracker",
+            "connect",
+            "acme",
+            "--kind",
+            "jira-cloud",
+            "--url",
+        ])
+        .arg(jira.url())
+        .args(["--user-env", "JIRA_USER", "--token-env", "JIRA_API_TOKEN"])
+        .arg("--trackers")
+        .arg(&file)
+        .env("HOME", dir.path())
+        .env("JIRA_USER", "dana@example.com")
+        .env("JIRA_API_TOKEN", TOKEN)
+        .env_remove("NO_PROXY")
+        .env_remove("no_proxy");
+    for name in ["HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"] {
+        command.env(name, &proxy_url);
+    }
+    let ran = support::cli::run(command, b"", std::time::Duration::from_secs(60));
+    // Whatever reached the listener: a proxy that closes each connection once it has read it.
+    let mut received = Vec::new();
+    while let Ok((mut stream, _)) = proxy.accept() {
+        stream.set_nonblocking(false).unwrap();
+        stream
+            .set_read_timeout(Some(std::time::Duration::from_millis(500)))
+            .unwrap();
+        let mut buffer = [0u8; 4096];
+        if let Ok(n) = stream.read(&mut buffer) {
+            received.extend_from_slice(&buffer[..n]);
+        }
+    }
+    let received = String::from_utf8_lossy(&received).to_ascii_lowercase();
+    assert!(
+        !received.contains("authorization"),
+        "credentials went through the proxy: {received}"
+    );
+    assert!(received.is_empty(), "the proxy got a request: {received}");
+    assert_eq!(ran.output.status.code(), Some(0), "{}", stderr(&ran.output));
+    assert_eq!(jira.requests().len(), 1, "the tracker was asked directly");
+}

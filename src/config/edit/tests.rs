@@ -208,7 +208,10 @@ fn a_result_that_does_not_read_back_is_refused() {
     assert!(err.to_string().contains("the other trackers"), "{err}");
     let err = check(a, "a");
     assert!(err.to_string().contains("would still be there"), "{err}");
-    let err = check(&format!("{a}allow_repository_trackers: true\n"), "b");
+    let err = check(
+        &format!("{a}allow_repository_trackers: [https://a.example]\n"),
+        "b",
+    );
     assert!(
         err.to_string().contains("allow_repository_trackers"),
         "{err}"
