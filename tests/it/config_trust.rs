@@ -69,7 +69,7 @@ fn repo_file(name: &str) -> deploylink::config::ProjectFile {
             name: name.into(),
             text: text.into(),
         },
-        "repo",
+        &deploylink::config::RepoFacts::directory("repo"),
     )
     .unwrap()
 }
@@ -179,7 +179,7 @@ fn a_tracker_that_is_not_connected_is_reported_by_the_project() {
             name: ".deploylink.yml".into(),
             text: text.into(),
         },
-        "r",
+        &deploylink::config::RepoFacts::directory("r"),
     )
     .unwrap();
     // Not an error when resolving: listing keys needs no tracker.
@@ -209,7 +209,7 @@ fn the_default_tracker_is_named_when_it_is_the_one_missing() {
             name: ".deploylink.yml".into(),
             text: text.into(),
         },
-        "web",
+        &deploylink::config::RepoFacts::directory("web"),
     )
     .unwrap();
     let config = resolve(file, None, TrustMode::Client).unwrap();
@@ -236,7 +236,7 @@ fn a_project_without_any_tracker_says_how_to_name_one() {
             name: ".deploylink.yml".into(),
             text: b"version: 1\n".to_vec(),
         },
-        "web",
+        &deploylink::config::RepoFacts::directory("web"),
     )
     .unwrap();
     let config = resolve(file, Some(org(false)), TrustMode::ServerHook).unwrap();
@@ -261,7 +261,7 @@ fn the_deployment_action_needs_deployment_credentials() {
             name: "p.yml".into(),
             text: text.into(),
         },
-        "web",
+        &deploylink::config::RepoFacts::directory("web"),
     )
     .unwrap();
     let config = resolve(file, Some(org(false)), TrustMode::ServerHook).unwrap();
