@@ -83,7 +83,8 @@ fn deploylink(dir: &Path, args: &[&str], envs: &[(&str, &str)]) -> Output {
 /// pipeline id, the project's name, and stderr.
 struct Planned {
     global_id: String,
-    pipeline_id: String,
+    /// `None` without the `deployment` action.
+    pipeline_id: Option<String>,
     project: String,
     stderr: String,
 }
@@ -102,11 +103,10 @@ fn plan(dir: &Path, trackers: &Path, extra: &[&str], envs: &[(&str, &str)]) -> P
         requests
             .iter()
             .find_map(|r| r["body"].pointer(pointer).and_then(Value::as_str))
-            .unwrap_or_else(|| panic!("no {pointer} in {requests:?}"))
-            .to_owned()
+            .map(str::to_owned)
     };
     Planned {
-        global_id: body("/globalId"),
+        global_id: body("/globalId").expect("a remote link"),
         pipeline_id: body("/deployments/0/pipeline/id"),
         project: deploy["project"].as_str().unwrap().to_owned(),
         stderr,
@@ -137,6 +137,7 @@ fn clones_in_differently_named_directories_plan_the_same_ids() {
         format!("deploylink:kafka:kafka:production:{sha}")
     );
     assert_eq!(a.global_id, b.global_id);
+    assert!(a.pipeline_id.is_some());
     assert_eq!(a.pipeline_id, b.pipeline_id);
     assert_eq!(a.project, "kafka");
 
@@ -161,7 +162,7 @@ fn clones_in_differently_named_directories_plan_the_same_ids() {
         format!("deploylink:apache/kafka:apache/kafka:production:{sha}")
     );
     assert_eq!(a.global_id, b.global_id);
-    assert_eq!(a.pipeline_id, "apache/kafka/apache/kafka");
+    assert_eq!(a.pipeline_id.as_deref(), Some("apache/kafka/apache/kafka"));
     assert_eq!(a.pipeline_id, b.pipeline_id);
     assert_eq!(a.project, "apache/kafka");
     assert!(!a.stderr.contains(FIX), "{}", a.stderr);
@@ -241,7 +242,7 @@ fn each_step_of_the_order_wins_over_the_later_ones() {
             "{}",
             planned.global_id
         );
-        assert_eq!(planned.pipeline_id, format!("{expected}/{expected}"));
+        assert_eq!(planned.pipeline_id, Some(format!("{expected}/{expected}")));
         // The warning appears only on the directory fallback.
         assert_eq!(
             planned.stderr.contains(FIX),
@@ -357,4 +358,56 @@ fn init_writes_the_repository_from_origin() {
     let written = std::fs::read_to_string(bare.path().join(".deploylink.yml")).unwrap();
     assert!(written.contains("\nrepository: shop\n"), "{written}");
     assert!(written.contains("directory's name"), "{written}");
+}
+
+#[test]
+fn the_server_hook_and_its_clones_agree() {
+    let jira = Sandbox::start(Options::default()).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let server = dir.path().join("shop.git");
+    git(
+        dir.path(),
+        &["init", "-q", "--bare", "-b", "trunk", "shop.git"],
+    );
+    let trackers = server.join("deploylink/trackers.yml");
+    std::fs::create_dir_all(trackers.parent().unwrap()).unwrap();
+    std::fs::write(&trackers, support::jira::trackers_file(&jira.url(), "")).unwrap();
+    let installed = deploylink(&server, &["install-hook", "post-receive"], &[]);
+    assert_eq!(
+        installed.status.code(),
+        Some(0),
+        "{}",
+        text(&installed.stderr)
+    );
+
+    let work = TestRepo::named("shop-work");
+    work.git(&["checkout", "-q", "-b", "trunk"]);
+    let project = SINGLE.replace("actions: [remote-link, deployment]\n", "");
+    work.commit_file(".deploylink.yml", &project, "Add deploylink configuration");
+    work.commit("KAFKA-6: from the server");
+    work.git(&["remote", "add", "origin", server.to_str().unwrap()]);
+    let push = git_command(work.path())
+        .args(["push", "-q", "origin", "trunk"])
+        .env("JIRA_USER", "ci@example.com")
+        .env("JIRA_API_TOKEN", "token")
+        .env_remove("DEPLOYLINK_TRACKERS")
+        .env("HOME", work.path())
+        .output()
+        .unwrap();
+    let pushed = text(&push.stderr);
+    assert!(push.status.success(), "{pushed}");
+    // The server has no origin: its directory (`shop.git`), with the warning.
+    assert!(pushed.contains(FIX), "{pushed}");
+    let trunk = work.git(&["rev-parse", "trunk"]);
+    let expected = format!("deploylink:shop:shop:production:{trunk}");
+    let state = jira.state();
+    assert_eq!(
+        state.issues["KAFKA-6"].remote_links[0]["globalId"],
+        expected
+    );
+    // The clone in `shop-work` names it from its origin, the server's path: the same id.
+    let trackers = support::jira::write_trackers(work.path(), &jira.url(), "");
+    let planned = plan(work.path(), &trackers, &[], &[]);
+    assert_eq!(planned.global_id, expected);
+    assert!(!planned.stderr.contains(FIX), "{}", planned.stderr);
 }
