@@ -87,7 +87,13 @@ pub fn url_path(value: &str) -> Option<String> {
     // git's rule: a `:` before any `/` makes it scp-like (`[user@]host:path`).
     match (value.find(':'), value.find('/')) {
         (Some(colon), slash) if slash.is_none_or(|slash| colon < slash) => {
-            clean_path(&value[colon + 1..])
+            let path = &value[colon + 1..];
+            // `user:secret@host/path` is no scp-like URL but credentials: never a name.
+            let first = path.split('/').next().unwrap_or(path);
+            if first.contains('@') {
+                return None;
+            }
+            clean_path(path)
         }
         _ => local(value),
     }
@@ -214,6 +220,7 @@ mod tests {
             ("https://github.com", None),
             ("https://github.com/", None),
             ("git@github.com:", None),
+            ("ci:s3cret@git.example.com/acme/shop", None),
             ("", None),
         ];
         for (url, expected) in cases {
