@@ -2,8 +2,10 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand};
+use clap::builder::PossibleValue;
+use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use crate::config::TrackerKind;
 use crate::plan::DeployState;
 use crate::report::Format;
 
@@ -364,7 +366,7 @@ pub struct ConnectArgs {
     pub name: String,
     /// jira-cloud or jira-data-center
     #[arg(long, value_enum)]
-    pub kind: crate::config::TrackerKind,
+    pub kind: TrackerKind,
     /// The site's URL (https; http only for loopback hosts)
     #[arg(long)]
     pub url: String,
@@ -461,6 +463,55 @@ pub struct DemoArgs {
     /// Keep the sandbox Jira running after the demo, to browse its page (until Ctrl-C)
     #[arg(long)]
     pub serve: bool,
+}
+
+// ---- Domain values on the command line ----------------------------------------------------
+// The library's types know nothing of clap: their command-line spelling is given here.
+
+impl ValueEnum for Format {
+    fn value_variants<'a>() -> &'a [Self] {
+        &[Format::Human, Format::Json]
+    }
+
+    fn to_possible_value(&self) -> Option<PossibleValue> {
+        Some(match self {
+            Format::Human => PossibleValue::new("human"),
+            Format::Json => PossibleValue::new("json"),
+        })
+    }
+}
+
+impl ValueEnum for DeployState {
+    fn value_variants<'a>() -> &'a [Self] {
+        &[
+            DeployState::Successful,
+            DeployState::Failed,
+            DeployState::Pending,
+            DeployState::InProgress,
+            DeployState::Cancelled,
+            DeployState::RolledBack,
+            DeployState::Unknown,
+        ]
+    }
+
+    fn to_possible_value(&self) -> Option<PossibleValue> {
+        Some(PossibleValue::new(self.as_str()))
+    }
+}
+
+impl ValueEnum for TrackerKind {
+    fn value_variants<'a>() -> &'a [Self] {
+        &[TrackerKind::JiraCloud, TrackerKind::JiraDataCenter]
+    }
+
+    fn to_possible_value(&self) -> Option<PossibleValue> {
+        Some(match self {
+            TrackerKind::JiraCloud => PossibleValue::new(self.as_str())
+                .help("Jira Cloud (`*.atlassian.net`): REST API 3, e-mail and API token"),
+            TrackerKind::JiraDataCenter => PossibleValue::new(self.as_str())
+                .help("Jira Data Center or Server: REST API 2, personal access token"),
+        })
+    }
 }
 
 #[cfg(test)]

@@ -25,9 +25,7 @@ pub const DEFAULT_MAX_CONCURRENCY: u32 = 8;
 const MAX_CONCURRENCY_LIMIT: u32 = 64;
 
 /// Which Jira product a tracker is.
-#[derive(
-    Clone, Copy, Debug, PartialEq, Eq, Hash, Deserialize, Serialize, JsonSchema, clap::ValueEnum,
-)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum TrackerKind {
     /// Jira Cloud (`*.atlassian.net`): REST API 3, e-mail and API token.

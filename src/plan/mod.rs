@@ -21,9 +21,8 @@ pub use inputs::{prepare_inputs, DeployInputs};
 pub use requests::remote_link_url;
 
 /// The state a deploy reports (Jira Software's deployment states; `--state`).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
-#[value(rename_all = "snake_case")]
 pub enum DeployState {
     #[default]
     Successful,
