@@ -27,7 +27,7 @@ pub fn config(data: &[u8]) {
     if let Err(error) = &trackers {
         assert_eq!(error.file(), "fuzz.yml", "{error}");
     }
-    match parse_project(&source, "fuzz") {
+    match parse_project(&source, &deploylink::config::RepoFacts::directory("fuzz")) {
         Ok(project) => {
             if let Ok(config) = config::resolve(project, trackers.ok(), TrustMode::Client) {
                 assert!(!config.effective_yaml().is_empty());

@@ -14,7 +14,7 @@ pub enum Placeholder {
     Project,
     /// `{environment}`: the environment's name in the configuration.
     Environment,
-    /// `{repo}`: the repository's name.
+    /// `{repo}`: the repository's identity (`acme/shop`; see `config::identity`).
     Repo,
     /// `{repo_url}`: the repository's web URL.
     RepoUrl,

@@ -144,6 +144,52 @@ pub enum CiError {
     },
 }
 
+/// The repository's name as a CI gives it: the variable, and its value (`acme/shop`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CiRepository {
+    /// The variable (or variables, joined by `/`) it was read from.
+    pub variable: &'static str,
+    pub value: String,
+}
+
+/// The repository's name from the detected CI's own variable: `GITHUB_REPOSITORY`,
+/// `CI_PROJECT_PATH`, `BITBUCKET_REPO_FULL_NAME`, the path of Jenkins' `GIT_URL`,
+/// `CIRCLE_PROJECT_USERNAME/CIRCLE_PROJECT_REPONAME`, `BUILD_REPOSITORY_NAME`,
+/// `BUILDKITE_PIPELINE_SLUG`. `None` outside a known CI or when the variable is unset. Only
+/// variables are read, never a file, so any command may ask.
+pub fn repository(env: &dyn Fn(&str) -> Option<String>) -> Option<CiRepository> {
+    let env = Env::new(env);
+    let provider = Provider::ALL.into_iter().find(|p| p.is_present(&env))?;
+    let from = |variable: &'static str| {
+        env.var(variable)
+            .map(|value| CiRepository { variable, value })
+    };
+    match provider {
+        Provider::GitHubActions => from("GITHUB_REPOSITORY"),
+        Provider::GitLab => from("CI_PROJECT_PATH"),
+        Provider::Bitbucket => from("BITBUCKET_REPO_FULL_NAME"),
+        Provider::Jenkins => {
+            let value = crate::git::remote::url_path(&env.var("GIT_URL")?)?;
+            Some(CiRepository {
+                variable: "GIT_URL",
+                value,
+            })
+        }
+        Provider::CircleCi => {
+            let (user, repo) = (
+                env.var("CIRCLE_PROJECT_USERNAME"),
+                env.var("CIRCLE_PROJECT_REPONAME")?,
+            );
+            Some(CiRepository {
+                variable: "CIRCLE_PROJECT_USERNAME/CIRCLE_PROJECT_REPONAME",
+                value: user.map_or(repo.clone(), |user| format!("{user}/{repo}")),
+            })
+        }
+        Provider::Azure => from("BUILD_REPOSITORY_NAME"),
+        Provider::Buildkite => from("BUILDKITE_PIPELINE_SLUG"),
+    }
+}
+
 /// Detects the provider from `env` (a lookup of environment variables; empty values count as
 /// unset) and reads what it offers. `read_file` reads the GitHub event payload named by
 /// `GITHUB_EVENT_PATH` (the binary passes `std::fs::read`).

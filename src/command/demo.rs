@@ -298,7 +298,7 @@ fn plan_release(repo: &Repo, trackers: config::TrackersFile) -> Result<Vec<crate
             name: ".deploylink.yml".into(),
             text: PROJECT_FILE.into(),
         },
-        &repo.name(),
+        &config::RepoFacts::none(),
     )?;
     let config = config::resolve(project, Some(trackers), TrustMode::Client)?;
     let refname = Some("refs/tags/v1.1.0".to_owned());
@@ -307,7 +307,7 @@ fn plan_release(repo: &Repo, trackers: config::TrackersFile) -> Result<Vec<crate
         crate::plan::deploy::targets(&config, &[], None, refname.as_deref())?
     {
         let target = DeployTarget {
-            repo_name: "shop",
+            repo_name: config.identity().name(),
             repo_url: config.repo_url(),
             project,
             environment,

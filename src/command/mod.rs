@@ -172,7 +172,7 @@ fn keys(global: &GlobalArgs, args: &KeysArgs, out: &mut dyn Write) -> Result<()>
         // The project file's key rules when there is one; trackers are not needed here.
         None => match config::project_source(&global.config_paths(), &repo, to)? {
             Some(source) => {
-                let project = config::parse_project(&source, &repo.name())?;
+                let project = config::parse_project(&source, &config::RepoFacts::of(&repo))?;
                 let config = config::resolve(project, None, TrustMode::Client)?;
                 config
                     .projects()
@@ -330,11 +330,10 @@ fn config_check(global: &GlobalArgs, rev: Option<&str>, out: &mut dyn Write) -> 
             config::read_source(&dir.join(PROJECT_FILE))?
         }
     };
-    let repo_name = repo
+    let facts = repo
         .as_ref()
-        .map(Repo::name)
-        .unwrap_or_else(|| "repository".into());
-    let project = config::parse_project(&source, &repo_name)?;
+        .map_or_else(config::RepoFacts::none, config::RepoFacts::of);
+    let project = config::parse_project(&source, &facts)?;
     let org = config::load_trackers(
         &global.config_paths(),
         repo.as_ref().map(Repo::git_dir),
@@ -355,10 +354,21 @@ fn config_check(global: &GlobalArgs, rev: Option<&str>, out: &mut dyn Write) -> 
 fn init(global: &GlobalArgs, args: &InitArgs, out: &mut dyn Write) -> Result<()> {
     use crate::config::init::{starter_project_file, InitOptions, SchemaLine};
     const SCHEMA_FILE: &str = ".deploylink.schema.json";
-    let dir = Repo::open(global.repo.as_deref())
-        .ok()
+    let repo = Repo::open(global.repo.as_deref()).ok();
+    let dir = repo
+        .as_ref()
         .and_then(|r| r.git().workdir().map(Path::to_path_buf))
         .unwrap_or_else(|| std::path::PathBuf::from("."));
+    // Outside a repository, the directory it is written in.
+    let facts = match &repo {
+        Some(repo) => config::RepoFacts::of(repo),
+        None => std::env::current_dir()
+            .ok()
+            .and_then(|d| d.file_name().map(|n| n.to_string_lossy().into_owned()))
+            .map_or_else(config::RepoFacts::none, |n| {
+                config::RepoFacts::directory(&n)
+            }),
+    };
     let path = dir.join(PROJECT_FILE);
     if path.exists() && !args.force {
         return Err(Error::usage(format!(
@@ -375,12 +385,13 @@ fn init(global: &GlobalArgs, args: &InitArgs, out: &mut dyn Write) -> Result<()>
         project_keys: args.keys.clone(),
         branch: args.branch.clone(),
         schema,
+        repository: config::identity::identify_repository(&facts),
     });
     let source = Source {
         name: path.display().to_string(),
         text: text.clone().into_bytes(),
     };
-    config::parse_project(&source, "repository")?;
+    config::parse_project(&source, &config::RepoFacts::none())?;
     if let Some(name) = &args.tracker {
         let org = config::load_trackers(&global.config_paths(), None, TrustMode::Client)
             .ok()

@@ -205,7 +205,7 @@ fn projects_using(global: &GlobalArgs, tracker: &str) -> Vec<String> {
         name: super::PROJECT_FILE.into(),
         text,
     };
-    match config::parse_project(&source, &repo.name()) {
+    match config::parse_project(&source, &config::RepoFacts::of(&repo)) {
         Ok(file) => file
             .projects()
             .iter()

@@ -163,7 +163,7 @@ pub(crate) struct DeploymentsDoc {
 ///
 /// Either a `projects:` mapping, or, for a repository with a single project, that project's
 /// fields (`keys`, `paths`, `environments`, ...) at the top level; its name is then the
-/// repository's name. Not both.
+/// repository's identity (`repository:`). Not both.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 #[schemars(title = "deploylink project file (.deploylink.yml)")]
@@ -173,6 +173,14 @@ pub(crate) struct ProjectFileDoc {
     #[schemars(extend("const" = 1))]
     #[serde(rename = "version")]
     pub(crate) _version: u32,
+    /// The repository's identity: its path on its host (`acme/shop`). It names the repository
+    /// in every id deploylink writes (remote links, deployment records, `refs/deploylink/...`),
+    /// and it is the project's name in the single-project form. Without it, the path of
+    /// `repo_url`, of the `origin` remote's URL or the CI's repository variable is used, and
+    /// last the directory's name, with a warning.
+    #[schemars(regex(pattern = r"^[A-Za-z0-9_][A-Za-z0-9_.-]*(/[A-Za-z0-9_][A-Za-z0-9_.-]*)*$"))]
+    #[schemars(length(min = 1, max = 128))]
+    pub(crate) repository: Option<String>,
     /// The tracker of every project that does not name one.
     pub(crate) default_tracker: Option<String>,
     /// The deployable units of this repository, by name (`web`, `api`). A project written

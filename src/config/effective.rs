@@ -16,6 +16,8 @@ use super::tracker::Tracker;
 struct Effective<'a> {
     version: u32,
     source: &'a str,
+    repository: &'a str,
+    repository_from: String,
     max_commits: u64,
     #[serde(skip_serializing_if = "Option::is_none")]
     repo_url: Option<&'a str>,
@@ -77,6 +79,8 @@ pub(crate) fn effective_yaml(config: &Config) -> String {
     let effective = Effective {
         version: 1,
         source: config.source_name(),
+        repository: config.identity().name(),
+        repository_from: config.identity().describe_source(),
         max_commits: config.max_commits(),
         repo_url: config.repo_url(),
         trackers: config

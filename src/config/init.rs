@@ -2,6 +2,7 @@
 //! single-project file whose comments teach the format, and which loads as it is.
 
 use crate::config::edit::yaml_scalar;
+use crate::config::identity::{Identity, IdentitySource};
 use crate::config::{DEFAULT_EXEMPT, DEFAULT_LINK_TITLE, DEFAULT_LINK_URL, DEFAULT_MAX_COMMITS};
 
 /// What `deploylink init` was asked for.
@@ -15,6 +16,8 @@ pub struct InitOptions {
     pub branch: String,
     /// Where editors find the JSON Schema.
     pub schema: SchemaLine,
+    /// The repository's identity, written as `repository:` (see `config::identity`).
+    pub repository: Identity,
 }
 
 impl Default for InitOptions {
@@ -24,6 +27,9 @@ impl Default for InitOptions {
             project_keys: Vec::new(),
             branch: "main".to_owned(),
             schema: SchemaLine::LocalFile(".deploylink.schema.json".to_owned()),
+            repository: crate::config::identity::identify_repository(
+                &crate::config::RepoFacts::none(),
+            ),
         }
     }
 }
@@ -59,6 +65,24 @@ pub fn starter_project_file(options: &InitOptions) -> String {
     line("# on them. `deploylink config check` validates this file and prints every default;");
     line("# `deploylink plan` shows what a deploy would write, without writing it.");
     line("version: 1");
+    line("");
+    line("# The repository's identity: it names the repository in every id deploylink writes");
+    line("# (remote links, deployment records, refs/deploylink/...) and names this project, so");
+    line("# every clone gives the same ids whatever its directory is called.");
+    let found = match options.repository.source() {
+        IdentitySource::Origin => Some("the `origin` remote's URL"),
+        IdentitySource::Ci(_) => Some("the CI's repository variable"),
+        IdentitySource::Directory => Some("the directory's name: write your host's owner/name"),
+        IdentitySource::Unknown => Some("nothing: write your host's owner/name"),
+        IdentitySource::RepositoryField | IdentitySource::RepoUrl => None,
+    };
+    if let Some(found) = found {
+        line(&format!("# Taken from {found}."));
+    }
+    line(&format!(
+        "repository: {}",
+        yaml_scalar(options.repository.name())
+    ));
     line("");
     line("# The tracker (a Jira site connected with `deploylink tracker connect`) that this");
     line("# project's issues live in.");
@@ -170,6 +194,9 @@ mod tests {
             } else {
                 SchemaLine::LocalFile(".deploylink.schema.json".into())
             },
+            repository: crate::config::identity::identify_repository(
+                &crate::config::RepoFacts::directory("web"),
+            ),
         }
     }
 
@@ -184,7 +211,8 @@ mod tests {
                         name: ".deploylink.yml".into(),
                         text: text.clone().into_bytes(),
                     };
-                    let file = parse_project(&src, "web").unwrap_or_else(|e| panic!("{e}\n{text}"));
+                    let file = parse_project(&src, &crate::config::RepoFacts::none())
+                        .unwrap_or_else(|e| panic!("{e}\n{text}"));
                     let org = parse_trackers(&Source {
                         name: "trackers.yml".into(),
                         text: TRACKERS.into(),
@@ -225,7 +253,7 @@ mod tests {
                 name: ".deploylink.yml".into(),
                 text: text.into_bytes(),
             },
-            "web",
+            &crate::config::RepoFacts::none(),
         )
         .unwrap();
         let project = &file.projects()[0];

@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 
 use super::document::{AllowListDoc, ProjectDoc, ProjectFileDoc, TrackerDoc, TrackersFileDoc};
 use super::error::{ConfigError, FieldPath};
+use super::identity::{check_identity, identify, warn_once, Identity, RepoFacts};
 use super::locate::Part;
 use super::names::check_name;
 use super::project::{compile_project, Project};
@@ -52,6 +53,7 @@ pub struct ProjectFile {
     pub(crate) default_tracker: Option<String>,
     pub(crate) max_commits: u64,
     pub(crate) repo_url: Option<String>,
+    pub(crate) identity: Identity,
     pub(crate) trackers: Option<Vec<Tracker>>,
 }
 
@@ -64,6 +66,11 @@ impl ProjectFile {
     /// The projects, in name order, their trackers not yet resolved.
     pub fn projects(&self) -> &[Project] {
         &self.projects
+    }
+
+    /// The repository's identity `{repo}`, and where it came from.
+    pub fn identity(&self) -> &Identity {
+        &self.identity
     }
 
     /// The trackers the repository file defines itself, if it has a `trackers:` section.
@@ -119,11 +126,17 @@ fn compile_allow_list(doc: &Document, raw: AllowListDoc) -> Result<Vec<String>, 
     }
 }
 
-/// Reads and checks a project file. `repo_name` names the project of the single-project form.
-pub fn parse_project(src: &Source, repo_name: &str) -> Result<ProjectFile, ConfigError> {
+/// Reads and checks a project file. `facts` are what the repository says about its name, for
+/// its identity (see [`super::identity`]), which names the project of the single-project form.
+pub fn parse_project(src: &Source, facts: &RepoFacts) -> Result<ProjectFile, ConfigError> {
     let doc = Document::decode(src)?;
     let mut raw: ProjectFileDoc = doc.deserialize()?;
-    let projects = compile_projects(&doc, &mut raw, repo_name)?;
+    if let Some(repository) = &raw.repository {
+        check_identity(repository).map_err(|(m, h)| {
+            doc.error_at(&FieldPath::root().key("repository"), Part::Value, m)
+                .with_hint(h)
+        })?;
+    }
     if let Some(tracker) = &raw.default_tracker {
         check_name(tracker, "tracker").map_err(|(m, h)| {
             doc.error_at(&FieldPath::root().key("default_tracker"), Part::Value, m)
@@ -144,22 +157,28 @@ pub fn parse_project(src: &Source, repo_name: &str) -> Result<ProjectFile, Confi
     }
     let repo_url = raw
         .repo_url
+        .take()
         .map(|url| check_url(&url, UrlUse::Link))
         .transpose()
         .map_err(|p| {
             doc.error_at(&FieldPath::root().key("repo_url"), Part::Value, p.message)
                 .with_hint(p.hint)
         })?;
+    let identity = identify(raw.repository.as_deref(), repo_url.as_deref(), facts);
+    let projects = compile_projects(&doc, &mut raw, identity.name())?;
     let trackers = raw
         .trackers
         .map(|t| compile_trackers(&doc, t))
         .transpose()?;
+    // Only for a file that loads: an error is the thing to fix first.
+    warn_once(&identity);
     Ok(ProjectFile {
         doc,
         projects,
         default_tracker: raw.default_tracker,
         max_commits,
         repo_url,
+        identity,
         trackers,
     })
 }
@@ -178,7 +197,7 @@ fn compile_trackers(
 fn compile_projects(
     doc: &Document,
     raw: &mut ProjectFileDoc,
-    repo_name: &str,
+    identity: &str,
 ) -> Result<Vec<Project>, ConfigError> {
     let shorthand = raw.take_shorthand();
     match (raw.projects.take(), shorthand) {
@@ -199,7 +218,7 @@ fn compile_projects(
                 .collect()
         }
         (None, top) => {
-            let project = compile_project(doc, &FieldPath::root(), repo_name, top.unwrap_or_default())?;
+            let project = compile_project(doc, &FieldPath::root(), identity, top.unwrap_or_default())?;
             Ok(vec![project])
         }
     }

@@ -4,7 +4,8 @@
 //! The pipeline, in calling order:
 //! 1. [`trackers_file_candidates`] and [`load_trackers_file`] find and read the organization
 //!    file, or [`parse_trackers`] reads one the caller has in hand;
-//! 2. [`parse_project`] reads the project file (the caller reads it from the deployed commit);
+//! 2. [`parse_project`] reads the project file (the caller reads it from the deployed commit)
+//!    and names the repository ([`identity`]);
 //! 3. [`resolve`] joins them under the trust rule into a [`Config`].
 //!
 //! [`edit`] changes the organization file for `tracker connect` and `tracker disconnect`,
@@ -22,6 +23,7 @@ pub mod edit;
 mod effective;
 mod environment;
 mod error;
+pub mod identity;
 pub mod init;
 mod load;
 mod locate;
@@ -44,6 +46,7 @@ pub use edit::{
 pub use environment::{Environment, EnvironmentType};
 pub(crate) use error::did_you_mean;
 pub use error::ConfigError;
+pub use identity::{Identity, IdentitySource, RepoFacts};
 pub use load::{parse_project, parse_trackers, ProjectFile, TrackersFile, DEFAULT_MAX_COMMITS};
 pub use patterns::MAX_REGEX_BYTES;
 pub use project::{

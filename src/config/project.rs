@@ -215,14 +215,12 @@ pub(crate) fn compile_project(
     name: &str,
     raw: ProjectDoc,
 ) -> Result<Project, ConfigError> {
-    check_name(name, "project").map_err(|(m, h)| {
-        let hint = if path.is_root() {
-            format!("the single-project form names the project after the repository; write `projects: {{ web: ... }}` to name it yourself ({h})")
-        } else {
-            h
-        };
-        doc.error_at(path, Part::Key, m).with_hint(hint)
-    })?;
+    // The single-project form's name is the repository's identity, checked by its own rule
+    // (`acme/shop`: segments that each fit in a ref name).
+    if !path.is_root() {
+        check_name(name, "project")
+            .map_err(|(m, h)| doc.error_at(path, Part::Key, m).with_hint(h))?;
+    }
     if let Some(tracker) = &raw.tracker {
         check_name(tracker, "tracker").map_err(|(m, h)| {
             doc.error_at(&path.key("tracker"), Part::Value, m)

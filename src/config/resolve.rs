@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use super::error::{ConfigError, FieldPath};
+use super::identity::Identity;
 use super::load::{ProjectFile, TrackersFile};
 use super::locate::Part;
 use super::project::{Action, Project};
@@ -29,6 +30,7 @@ pub struct Config {
     projects: Vec<Project>,
     max_commits: u64,
     repo_url: Option<String>,
+    identity: Identity,
     trackers: Vec<(Arc<Tracker>, TrackersOrigin)>,
 }
 
@@ -51,6 +53,11 @@ impl Config {
     /// The repository's web URL, for `{repo_url}`.
     pub fn repo_url(&self) -> Option<&str> {
         self.repo_url.as_deref()
+    }
+
+    /// The repository's identity `{repo}`, and where it came from.
+    pub fn identity(&self) -> &Identity {
+        &self.identity
     }
 
     /// The project file's name, as the caller gave it.
@@ -79,6 +86,7 @@ pub fn resolve(
         default_tracker,
         max_commits,
         repo_url,
+        identity,
         trackers: repo_trackers,
     } = project;
     let choice = choose_trackers(&doc, repo_trackers, org, mode)?;
@@ -103,6 +111,7 @@ pub fn resolve(
         projects,
         max_commits,
         repo_url,
+        identity,
         trackers: choice.trackers,
     })
 }

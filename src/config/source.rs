@@ -15,7 +15,9 @@ use std::path::{Path, PathBuf};
 
 use git2::Oid;
 
-use super::{parse_project, resolve, Config, ConfigError, Source, TrackersFile, TrustMode};
+use super::{
+    parse_project, resolve, Config, ConfigError, RepoFacts, Source, TrackersFile, TrustMode,
+};
 use crate::git::Repo;
 
 /// The project file's name at the repository root.
@@ -71,7 +73,7 @@ pub fn load_config(
     let source = project_source(paths, repo, at)?
         .ok_or_else(|| ConfigError::missing_project_file(PROJECT_FILE, &at.to_string()))?;
     log::debug!("project file: {}", source.name);
-    let project = parse_project(&source, &repo.name())?;
+    let project = parse_project(&source, &RepoFacts::of(repo))?;
     let org = load_trackers(paths, Some(repo.git_dir()), mode)?;
     Ok(resolve(project, org, mode)?)
 }
@@ -117,7 +119,7 @@ pub fn client_config(
     let Some(source) = source else {
         return Ok(None);
     };
-    let project = parse_project(&source, &repo.name())?;
+    let project = parse_project(&source, &RepoFacts::of(repo))?;
     let org = load_trackers(paths, Some(repo.git_dir()), TrustMode::ClientHook)?;
     Ok(Some(resolve(project, org, TrustMode::ClientHook)?))
 }

@@ -62,6 +62,53 @@ pub fn web_url(value: &str, forms: UrlForms) -> Option<String> {
     Some(format!("https://{host}/{path}"))
 }
 
+/// The path of a clone URL in any form, without a trailing `.git` or `/`: the repository's
+/// name on its server (`https://github.com/acme/shop.git`, `git@github.com:acme/shop`,
+/// `ssh://git@host:7999/acme/shop.git` all give `acme/shop`). A local path or `file://` URL
+/// gives its last component only (`/srv/git/shop.git` gives `shop`), as the directory above
+/// it says nothing about the repository. `None` when there is no path.
+pub fn url_path(value: &str) -> Option<String> {
+    let value = value.trim();
+    let local = |path: &str| {
+        let path = path.trim_end_matches('/');
+        let path = path.strip_suffix("/.git").unwrap_or(path);
+        let last = path.rsplit('/').next().unwrap_or(path);
+        clean_path(last)
+    };
+    if let Some(rest) = strip_prefix_ignore_case(value, "file://") {
+        return local(rest);
+    }
+    if let Some((_, rest)) = value.split_once("://") {
+        let (_, path) = split_authority(rest)?;
+        // A query or fragment is no part of the repository's name.
+        let path = path.split(['?', '#']).next().unwrap_or(path);
+        return clean_path(path);
+    }
+    // git's rule: a `:` before any `/` makes it scp-like (`[user@]host:path`).
+    match (value.find(':'), value.find('/')) {
+        (Some(colon), slash) if slash.is_none_or(|slash| colon < slash) => {
+            let path = &value[colon + 1..];
+            // `user:secret@host/path` is no scp-like URL but credentials: never a name.
+            let first = path.split('/').next().unwrap_or(path);
+            if first.contains('@') {
+                return None;
+            }
+            clean_path(path)
+        }
+        _ => local(value),
+    }
+}
+
+/// `path` without leading and trailing `/` and without a trailing `.git`; `None` when empty.
+fn clean_path(path: &str) -> Option<String> {
+    let path = path.trim_matches('/');
+    let path = path
+        .strip_suffix(".git")
+        .unwrap_or(path)
+        .trim_end_matches('/');
+    (!path.is_empty()).then(|| path.to_owned())
+}
+
 /// `host/path` split at the first `/`; `None` without a path.
 fn split_authority(rest: &str) -> Option<(&str, &str)> {
     rest.split_once('/')
@@ -143,6 +190,41 @@ mod tests {
                 expected,
                 "{url} ({forms:?})"
             );
+        }
+    }
+
+    #[test]
+    fn clone_urls_give_their_path() {
+        let cases = [
+            ("https://github.com/acme/shop.git", Some("acme/shop")),
+            (
+                "https://ci:s3cret@git.example.com:8443/acme/shop/",
+                Some("acme/shop"),
+            ),
+            (
+                "http://git.example.com/group/sub/shop",
+                Some("group/sub/shop"),
+            ),
+            (
+                "ssh://git@git.example.com:7999/acme/shop.git",
+                Some("acme/shop"),
+            ),
+            ("git@github.com:acme/shop.git", Some("acme/shop")),
+            ("github.com:acme/shop", Some("acme/shop")),
+            ("git@bitbucket.org:/acme/shop.git", Some("acme/shop")),
+            ("git://git.example.com/shop.git", Some("shop")),
+            ("/srv/git/shop.git", Some("shop")),
+            ("/srv/git/shop/.git", Some("shop")),
+            ("../shop.git/", Some("shop")),
+            ("file:///srv/git/shop.git", Some("shop")),
+            ("https://github.com", None),
+            ("https://github.com/", None),
+            ("git@github.com:", None),
+            ("ci:s3cret@git.example.com/acme/shop", None),
+            ("", None),
+        ];
+        for (url, expected) in cases {
+            assert_eq!(url_path(url).as_deref(), expected, "{url}");
         }
     }
 }

@@ -139,19 +139,19 @@ impl Repo {
         self.git.path()
     }
 
-    /// The repository's name: its directory name without `.git` (`/srv/git/shop.git` -> `shop`).
-    pub fn name(&self) -> String {
+    /// The name of the repository's directory, as it is (`shop.git` for `/srv/git/shop.git`,
+    /// `shop@2` for a work tree there): a fact for `config::identity`, which owns the rule
+    /// that names the repository.
+    pub fn directory_name(&self) -> String {
         let dir = self.git.workdir().unwrap_or_else(|| self.git.path());
         let dir = if dir.file_name().is_some_and(|n| n == ".git") {
             dir.parent().unwrap_or(dir)
         } else {
             dir
         };
-        let name = dir
-            .file_name()
+        dir.file_name()
             .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_else(|| "repository".to_owned());
-        name.strip_suffix(".git").unwrap_or(&name).to_owned()
+            .unwrap_or_default()
     }
 
     pub fn is_shallow(&self) -> bool {

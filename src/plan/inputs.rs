@@ -37,7 +37,11 @@ pub fn prepare_inputs(
     progress: &mut dyn FnMut(usize),
 ) -> Result<(Config, Vec<Deploy>)> {
     let config = config::load_config(paths, repo, inputs.to, inputs.mode)?;
-    let repo_name = repo.name();
+    let repo_name = config.identity().name().to_owned();
+    log::debug!(
+        "repository: {repo_name} (from {})",
+        config.identity().describe_source()
+    );
     let repo_url = inputs
         .repo_url
         .clone()

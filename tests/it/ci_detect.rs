@@ -529,3 +529,39 @@ fn hostile_values_never_panic() {
     let message = detect_with(&vars, None).unwrap_err().to_string();
     assert!(message.len() < 300, "a huge value is not quoted whole");
 }
+
+#[test]
+fn each_provider_names_the_repository_by_its_own_variable() {
+    let cases = [
+        ("github", "GITHUB_REPOSITORY", "acme/shop"),
+        ("gitlab", "CI_PROJECT_PATH", "acme/shop"),
+        ("bitbucket", "BITBUCKET_REPO_FULL_NAME", "acme/shop"),
+        ("jenkins", "GIT_URL", "acme/shop"),
+        (
+            "circleci",
+            "CIRCLE_PROJECT_USERNAME/CIRCLE_PROJECT_REPONAME",
+            "acme/shop",
+        ),
+        ("azure", "BUILD_REPOSITORY_NAME", "shop"),
+        ("buildkite", "BUILDKITE_PIPELINE_SLUG", "shop-deploy"),
+    ];
+    for (provider, variable, value) in cases {
+        let vars = recorded(provider);
+        let lookup = |name: &str| vars.get(name).cloned();
+        assert_eq!(
+            deploylink::ci::repository(&lookup),
+            Some(deploylink::ci::CiRepository {
+                variable,
+                value: value.to_owned()
+            }),
+            "{provider}"
+        );
+    }
+    // Outside a CI, a stray variable names nothing.
+    let lookup = |name: &str| (name == "GITHUB_REPOSITORY").then(|| "acme/shop".to_owned());
+    assert_eq!(deploylink::ci::repository(&lookup), None);
+    // In the CI, an unset variable names nothing either.
+    let vars = with(recorded("github"), &[("GITHUB_REPOSITORY", None)]);
+    let lookup = |name: &str| vars.get(name).cloned();
+    assert_eq!(deploylink::ci::repository(&lookup), None);
+}

@@ -122,10 +122,10 @@ fn plan_of_a_tag_uses_the_previous_tag_and_prints_exact_requests() {
         request["url"],
         "https://acme.atlassian.net/rest/api/3/issue/WEB-3/remotelink"
     );
-    let repo_name = f.repo.path().file_name().unwrap().to_str().unwrap();
+    // The repository's identity is the path of `repo_url`, not the directory's name.
     assert_eq!(
         request["body"]["globalId"],
-        format!("deploylink:{repo_name}:shop:production:{}", f.v2)
+        format!("deploylink:acme/shop:shop:production:{}", f.v2)
     );
     assert_eq!(
         request["body"]["object"]["url"],
@@ -176,7 +176,7 @@ fn plan_reads_the_configuration_of_the_deployed_commit_in_a_bare_repository() {
         .unwrap()
         .to_owned();
     assert!(
-        global_id.starts_with("deploylink:shop:shop:production:"),
+        global_id.starts_with("deploylink:acme/shop:shop:production:"),
         "{global_id}"
     );
 }

@@ -10,7 +10,8 @@ fn project_error(text: &str) -> ConfigError {
         name: FILE.into(),
         text: text.as_bytes().to_vec(),
     };
-    parse_project(&src, "web").expect_err("the file should be refused")
+    parse_project(&src, &deploylink::config::RepoFacts::directory("web"))
+        .expect_err("the file should be refused")
 }
 
 fn trackers_error(text: &str) -> ConfigError {
@@ -69,7 +70,7 @@ fn unknown_fields_suggest_the_nearest_name() {
         &far,
         (2, 1),
         "zzz",
-        "expected one of: version, default_tracker, projects",
+        "expected one of: version, repository, default_tracker, projects",
     );
 }
 
@@ -238,13 +239,16 @@ fn names_must_fit_in_git_refs() {
     assert_error(&err, (3, 3), "projects.my web", "git ref names");
     let err = project_error("version: 1\nenvironments:\n  prod/eu: {}\n");
     assert_error(&err, (3, 3), "environments.prod/eu", "git ref names");
-    // The single-project form names the project after the repository.
+    // The single-project form names the project after the repository's identity, which is
+    // checked by its own rule; a directory name is brought to that form, never refused.
+    let err = project_error("version: 1\nrepository: acme/my shop\n");
+    assert_error(&err, (2, 13), "repository", "git ref names");
     let src = Source {
         name: FILE.into(),
         text: b"version: 1\n".to_vec(),
     };
-    let err = parse_project(&src, "my repo").unwrap_err();
-    assert!(err.hint().unwrap().contains("projects:"), "{err}");
+    let file = parse_project(&src, &deploylink::config::RepoFacts::directory("my repo@2")).unwrap();
+    assert_eq!(file.projects()[0].name(), "my-repo");
 }
 
 #[test]

@@ -24,7 +24,11 @@ fn spec_trackers() -> TrackersFile {
 }
 
 fn spec_project() -> ProjectFile {
-    parse_project(&fixture("spec-project.yml"), "shop").unwrap()
+    parse_project(
+        &fixture("spec-project.yml"),
+        &deploylink::config::RepoFacts::directory("shop"),
+    )
+    .unwrap()
 }
 
 #[test]
@@ -120,10 +124,16 @@ fn paths_decide_which_commits_belong() {
 
 #[test]
 fn single_project_form_is_named_after_the_repository() {
-    let file = parse_project(&fixture("shorthand.yml"), "shop").unwrap();
+    let file = parse_project(
+        &fixture("shorthand.yml"),
+        &deploylink::config::RepoFacts::directory("shop"),
+    )
+    .unwrap();
     let config = resolve(file, None, TrustMode::Client).unwrap();
     assert_eq!(config.repo_url(), Some("https://github.com/acme/shop"));
-    let shop = config.project("shop").unwrap();
+    // Named after the repository's identity: the path of `repo_url`.
+    assert_eq!(config.identity().name(), "acme/shop");
+    let shop = config.project("acme/shop").unwrap();
     assert!(!shop.has_paths());
     assert!(shop.owns_path(b"anything/at/all"));
     assert_eq!(shop.actions(), [Action::RemoteLink, Action::Comment]);
@@ -159,7 +169,7 @@ fn a_minimal_file_is_one_project_with_defaults() {
         text: b"version: 1\ndefault_tracker: acme\n".to_vec(),
     };
     let config = resolve(
-        parse_project(&src, "web").unwrap(),
+        parse_project(&src, &deploylink::config::RepoFacts::directory("web")).unwrap(),
         Some(spec_trackers()),
         TrustMode::ServerHook,
     )
@@ -186,7 +196,7 @@ fn projects_and_environments_without_fields_take_the_defaults() {
         text: text.as_bytes().to_vec(),
     };
     let config = resolve(
-        parse_project(&src, "repo").unwrap(),
+        parse_project(&src, &deploylink::config::RepoFacts::directory("repo")).unwrap(),
         None,
         TrustMode::Client,
     )
@@ -210,7 +220,12 @@ fn overlapping_environments_pick_the_first_by_name() {
         name: "f".into(),
         text: text.as_bytes().to_vec(),
     };
-    let config = resolve(parse_project(&src, "web").unwrap(), None, TrustMode::Client).unwrap();
+    let config = resolve(
+        parse_project(&src, &deploylink::config::RepoFacts::directory("web")).unwrap(),
+        None,
+        TrustMode::Client,
+    )
+    .unwrap();
     let web = config.project("web").unwrap();
     assert_eq!(
         web.environment_for_ref("refs/heads/main").unwrap().name,
@@ -237,7 +252,11 @@ fn effective_yaml_shows_references_never_values() {
     );
     assert!(!yaml.contains("token_env"), "{yaml}");
 
-    let file = parse_project(&fixture("shorthand.yml"), "shop").unwrap();
+    let file = parse_project(
+        &fixture("shorthand.yml"),
+        &deploylink::config::RepoFacts::directory("shop"),
+    )
+    .unwrap();
     let yaml = resolve(file, None, TrustMode::Client)
         .unwrap()
         .effective_yaml();
@@ -264,7 +283,7 @@ fn secrets_in_referenced_files_are_never_read() {
         text: b"version: 1\ntracker: dc\n".to_vec(),
     };
     let config = resolve(
-        parse_project(&project, "web").unwrap(),
+        parse_project(&project, &deploylink::config::RepoFacts::directory("web")).unwrap(),
         Some(org),
         TrustMode::ServerHook,
     )

@@ -13,7 +13,7 @@ fn parse(text: impl Into<Vec<u8>>) -> Result<(), ConfigError> {
         name: "hostile.yml".into(),
         text: text.into(),
     };
-    parse_project(&src, "web").map(drop)
+    parse_project(&src, &deploylink::config::RepoFacts::directory("web")).map(drop)
 }
 
 fn error(text: impl Into<Vec<u8>>) -> ConfigError {
@@ -182,10 +182,12 @@ fn control_characters_are_escaped_in_errors() {
         name: "a\u{1b}[2J.yml".into(),
         text: b"".to_vec(),
     };
-    assert!(!parse_project(&src, "web")
-        .unwrap_err()
-        .to_string()
-        .contains('\u{1b}'));
+    assert!(
+        !parse_project(&src, &deploylink::config::RepoFacts::directory("web"))
+            .unwrap_err()
+            .to_string()
+            .contains('\u{1b}')
+    );
 }
 
 #[test]

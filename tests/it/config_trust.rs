@@ -70,7 +70,7 @@ fn repo_file(name: &str) -> deploylink::config::ProjectFile {
             name: name.into(),
             text: text.into(),
         },
-        "repo",
+        &deploylink::config::RepoFacts::directory("repo"),
     )
     .unwrap()
 }
@@ -180,7 +180,7 @@ fn a_tracker_that_is_not_connected_is_reported_by_the_project() {
             name: ".deploylink.yml".into(),
             text: text.into(),
         },
-        "r",
+        &deploylink::config::RepoFacts::directory("r"),
     )
     .unwrap();
     // Not an error when resolving: listing keys needs no tracker.
@@ -210,7 +210,7 @@ fn the_default_tracker_is_named_when_it_is_the_one_missing() {
             name: ".deploylink.yml".into(),
             text: text.into(),
         },
-        "web",
+        &deploylink::config::RepoFacts::directory("web"),
     )
     .unwrap();
     let config = resolve(file, None, TrustMode::Client).unwrap();
@@ -237,7 +237,7 @@ fn a_project_without_any_tracker_says_how_to_name_one() {
             name: ".deploylink.yml".into(),
             text: b"version: 1\n".to_vec(),
         },
-        "web",
+        &deploylink::config::RepoFacts::directory("web"),
     )
     .unwrap();
     let config = resolve(file, Some(org("false")), TrustMode::ServerHook).unwrap();
@@ -262,7 +262,7 @@ fn the_deployment_action_needs_deployment_credentials() {
             name: "p.yml".into(),
             text: text.into(),
         },
-        "web",
+        &deploylink::config::RepoFacts::directory("web"),
     )
     .unwrap();
     let config = resolve(file, Some(org("false")), TrustMode::ServerHook).unwrap();
@@ -453,7 +453,7 @@ fn own_tracker(name: &str, auth: &str) -> deploylink::config::ProjectFile {
             name: name.into(),
             text: text.into_bytes(),
         },
-        "repo",
+        &deploylink::config::RepoFacts::directory("repo"),
     )
     .unwrap()
 }
@@ -549,7 +549,7 @@ fn allow_repository_trackers_allows_exactly_the_listed_urls() {
             name: "listed.yml".into(),
             text: text.into(),
         },
-        "r",
+        &deploylink::config::RepoFacts::directory("r"),
     )
     .unwrap();
     let config = resolve(

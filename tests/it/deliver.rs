@@ -494,13 +494,8 @@ fn one_deploy_run_twice_leaves_one_link_one_record_and_one_comment_per_issue() {
     assert_eq!(state.deployments.len(), 1);
     let record = &state.deployments[0];
     assert_eq!(record.deployment_sequence_number, 42);
-    assert_eq!(
-        record.pipeline_id,
-        format!(
-            "{}/shop",
-            f.repo.path().file_name().unwrap().to_string_lossy()
-        )
-    );
+    // The repository's identity (the path of `repo_url`), then the project.
+    assert_eq!(record.pipeline_id, "acme/shop/shop");
     assert_eq!(record.environment_id, "production");
     assert_eq!(record.data["url"], "https://ci.example.com/run/42");
     // Two bulk calls, the second with a larger updateSequenceNumber; one token for each run.

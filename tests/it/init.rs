@@ -46,6 +46,9 @@ fn every_combination_loads_and_resolves_with_a_connected_tracker() {
                     project_keys: keys.clone(),
                     branch: "trunk".into(),
                     schema: schema.clone(),
+                    repository: deploylink::config::identity::identify_repository(
+                        &deploylink::config::RepoFacts::directory("shop"),
+                    ),
                 };
                 let text = starter_project_file(&options);
                 let expected_first = match &schema {
@@ -55,8 +58,11 @@ fn every_combination_loads_and_resolves_with_a_connected_tracker() {
                 };
                 assert_eq!(text.lines().next(), Some(expected_first.as_str()));
                 assert!(text.contains("\n# "), "no comments:\n{text}");
-                let file = parse_project(&source(".deploylink.yml", &text), "shop")
-                    .unwrap_or_else(|e| panic!("{e}\n{text}"));
+                let file = parse_project(
+                    &source(".deploylink.yml", &text),
+                    &deploylink::config::RepoFacts::directory("shop"),
+                )
+                .unwrap_or_else(|e| panic!("{e}\n{text}"));
                 let org = parse_trackers(&source(
                     "trackers.yml",
                     &trackers_file(tracker.unwrap_or("acme")),
@@ -113,8 +119,11 @@ fn the_commented_examples_load_when_uncommented() {
         })
         .map(|line| line + "\n")
         .collect();
-    let file = parse_project(&source(".deploylink.yml", &uncommented), "shop")
-        .unwrap_or_else(|e| panic!("{e}\n{uncommented}"));
+    let file = parse_project(
+        &source(".deploylink.yml", &uncommented),
+        &deploylink::config::RepoFacts::directory("shop"),
+    )
+    .unwrap_or_else(|e| panic!("{e}\n{uncommented}"));
     let project = &file.projects()[0];
     assert_eq!(
         project

@@ -29,6 +29,7 @@ mod faults;
 mod fuzz_regressions;
 mod hooks;
 mod hostile;
+mod identity;
 mod init;
 mod jira_schemas;
 mod keys_corpus;

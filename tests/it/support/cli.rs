@@ -4,11 +4,26 @@ use std::io::{Read, Write};
 use std::process::{Command, ExitStatus, Output, Stdio};
 use std::time::{Duration, Instant};
 
+/// The variables by which deploylink knows it runs in a CI, which would also name the
+/// repository (`GITHUB_REPOSITORY`) when the tests themselves run in one.
+pub const CI_MARKERS: [&str; 7] = [
+    "GITHUB_ACTIONS",
+    "GITLAB_CI",
+    "BITBUCKET_BUILD_NUMBER",
+    "JENKINS_URL",
+    "CIRCLECI",
+    "TF_BUILD",
+    "BUILDKITE",
+];
+
 /// `deploylink` without what the test process's own environment would add: no organization
-/// file, spool, log filter or colour setting of the developer's or the CI's. Tests add their
-/// arguments, variables and working directory.
+/// file, spool, log filter or colour setting of the developer's or the CI's, and no CI. Tests
+/// add their arguments, variables and working directory.
 pub fn command() -> Command {
     let mut command = Command::new(super::deploylink());
+    for marker in CI_MARKERS {
+        command.env_remove(marker);
+    }
     command
         .env_remove("DEPLOYLINK_TRACKERS")
         .env_remove("DEPLOYLINK_SPOOL")
