@@ -13,6 +13,7 @@
 
 mod support;
 
+mod action_download;
 mod bad_input;
 mod ci_command;
 mod ci_detect;
