@@ -17,6 +17,7 @@ struct Effective<'a> {
     version: u32,
     source: &'a str,
     max_commits: u64,
+    max_issues: u64,
     #[serde(skip_serializing_if = "Option::is_none")]
     repo_url: Option<&'a str>,
     trackers: BTreeMap<&'a str, EffectiveTracker<'a>>,
@@ -78,6 +79,7 @@ pub(crate) fn effective_yaml(config: &Config) -> String {
         version: 1,
         source: config.source_name(),
         max_commits: config.max_commits(),
+        max_issues: config.max_issues(),
         repo_url: config.repo_url(),
         trackers: config
             .trackers()

@@ -1058,3 +1058,34 @@ fn server_errors_are_retried_within_the_budget_then_fail_exit_4() {
     assert_outcome(&run, "OPS-3", "failed", &["500 Internal Server Error"]);
     assert_eq!(requests_to(&jira, "OPS-3"), 1);
 }
+
+/// An out-of-range duration is a usage error for every duration flag and variable, not a clock
+/// overflow (`--budget 500000000000y` used to panic, exit 134).
+#[test]
+fn an_out_of_range_duration_is_a_usage_error() {
+    let (f, _jira) = with_jira();
+    let huge = "500000000000y";
+    for flag in ["--budget", "--request-timeout"] {
+        f.run(&["link", flag, huge, "--from", &f.base, "--to", "main"])
+            .exits(2)
+            .says(&[flag, "longer than the longest duration taken, 365 days"]);
+    }
+    run(
+        {
+            let mut c = f.command(&["retry", "--budget", "400d"]);
+            c.arg("--list");
+            c
+        },
+        b"",
+    )
+    .exits(2)
+    .says(&["--budget", "400d"]);
+    let mut command = f.command(&["link", "--from", &f.base, "--to", "main"]);
+    command.env("DEPLOYLINK_REQUEST_TIMEOUT", huge);
+    run(command, b"")
+        .exits(2)
+        .says(&["--request-timeout", "longer than"]);
+    let mut hook = f.command(&["hook", "post-receive", "--budget", huge]);
+    hook.current_dir(f.repo.path());
+    run(hook, b"").exits(2).says(&["--budget"]);
+}
