@@ -1089,3 +1089,57 @@ fn an_out_of_range_duration_is_a_usage_error() {
     hook.current_dir(f.repo.path());
     run(hook, b"").exits(2).says(&["--budget"]);
 }
+
+/// One commit naming more issues than `max_issues` (default 500) writes to the first 500 and
+/// reports the rest, in human and JSON output; the project file can lower or raise the cap.
+#[test]
+fn a_deploy_writes_to_at_most_max_issues_and_reports_the_rest() {
+    let f = fixture("http://127.0.0.1:9");
+    let keys: Vec<String> = (1..=600).map(|i| format!("WEB-{i}")).collect();
+    f.repo.commit(&format!("Many issues\n\n{}", keys.join(" ")));
+    let ran = f.run(&[
+        "plan", "--format", "json", "--from", &f.base, "--to", "main",
+    ]);
+    ran.exits(0);
+    let report = ran.report();
+    let deploy = &report["deploys"][0];
+    assert_eq!(deploy["issues"].as_array().unwrap().len(), 500, "{ran}");
+    let left_out: Vec<&str> = deploy["left_out"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k.as_str().unwrap())
+        .collect();
+    assert_eq!(left_out.len(), 100);
+    assert!(left_out.contains(&"WEB-600"), "{left_out:?}");
+    let human = f.run(&["plan", "--from", &f.base, "--to", "main"]);
+    human.exits(0);
+    assert!(
+        human
+            .stdout
+            .contains("more than 500 issues (max_issues), so 100 keys are left out")
+            && human
+                .stdout
+                .contains("and 90 more (`--format json` lists them all)"),
+        "{human}"
+    );
+    let capped = PROJECT.replace(
+        "default_tracker: acme\n",
+        "default_tracker: acme\nmax_issues: 3\n",
+    );
+    let (ran, _) = f.plan_project_file(&capped);
+    ran.exits(0);
+    let plan = f.run(&[
+        "plan", "--format", "json", "--from", &f.base, "--to", "main",
+    ]);
+    let report = plan.report();
+    assert_eq!(
+        report["deploys"][0]["issues"].as_array().unwrap().len(),
+        3,
+        "{plan}"
+    );
+    assert_eq!(
+        report["deploys"][0]["left_out"].as_array().unwrap().len(),
+        597
+    );
+}

@@ -869,3 +869,26 @@ fn a_push_writes_at_most_max_deliveries() {
         ["WEB-1", "WEB-2", "WEB-3", "WEB-4", "WEB-5", "WEB-6"]
     );
 }
+
+/// One commit naming 20,000 keys (it held a 20 s hook 41-70 s, with 300 MB): planning counts
+/// against the budget, the deploy writes to `max_issues` (500) issues and reports the rest,
+/// and the push ends within the budget.
+#[test]
+fn a_flood_of_keys_ends_within_the_budget() {
+    let s = setup(PROJECT);
+    hook_with_flags(&s.server, "--budget 5s");
+    s.work.commit("WEB-1: first");
+    pushed(&s.work, &["origin", "main"]);
+    let keys: Vec<String> = (2..20_002).map(|i| format!("WEB-{i}")).collect();
+    s.work.commit(&format!("Flood\n\n{}", keys.join(" ")));
+    let started = Instant::now();
+    let log = pushed(&s.work, &["origin", "main"]);
+    let elapsed = started.elapsed();
+    assert!(elapsed < Duration::from_secs(8), "{elapsed:?}");
+    assert!(
+        log.contains("more than 500 issues (max_issues), so 19500 keys are left out"),
+        "{}",
+        &log[..log.len().min(3000)]
+    );
+    assert!(linked(&s.jira, "production").len() <= 501);
+}
