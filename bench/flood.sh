@@ -2,13 +2,16 @@
 # A push whose one commit names KEYS issue keys (default 20,000), into a bare repository with
 # the post-receive hook, against the sandbox Jira: how long the push takes and the hook's
 # peak RSS. The hook must end within its budget (20 s) + 1 s under 150 MB.
-# Usage: bash bench/flood.sh [KEYS]
+# Usage: bash bench/flood.sh [KEYS [PROJECTS]]
+# With PROJECTS (default 1) the project file defines that many projects, each deploying every
+# key to production: 100 projects x 40 keys is 4,000 writes, past `--max-deliveries` (2,000).
 # Environment: DEPLOYLINK (binary, default target/release/deploylink), BENCH_LATENCY (the
 # sandbox's delay per answer, default 0ms).
 # Exit status: 0 target met, 1 missed, 2 setup error.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 keys="${1:-20000}"
+projects="${2:-1}"
 bin="${DEPLOYLINK:-$root/target/release/deploylink}"
 for tool in git python3 /usr/bin/time; do
   command -v "$tool" >/dev/null 2>&1 || { echo "flood.sh: '$tool' not found" >&2; exit 2; }
@@ -39,16 +42,14 @@ export GIT_COMMITTER_NAME=bench GIT_COMMITTER_EMAIL=bench@example.com
 export JIRA_USER=bench@example.com JIRA_API_TOKEN=token
 git init -q -b main "$dir/work"
 cd "$dir/work"
-cat >.deploylink.yml <<YAML
-version: 1
-default_tracker: acme
-repo_url: https://git.example.com/acme/shop
-projects:
-  shop:
-    keys: { projects: [WEB] }
-    environments:
-      production: { refs: [refs/heads/main], type: production }
-YAML
+python3 - "$projects" >.deploylink.yml <<'PY'
+import sys
+n = int(sys.argv[1])
+print("version: 1\ndefault_tracker: acme\nrepo_url: https://git.example.com/acme/shop\nprojects:")
+for i in range(n):
+    name = "shop" if n == 1 else f"p{i}"
+    print(f"  {name}:\n    keys: {{ projects: [WEB] }}\n    environments:\n      production: {{ refs: [refs/heads/main], type: production }}")
+PY
 git add .deploylink.yml
 git commit -q -m "WEB-1: first"
 git remote add origin "$dir/server.git"
@@ -60,6 +61,6 @@ git push origin main >"$dir/push.log" 2>&1 || true
 end="$(date +%s.%N)"
 read -r rss hook_secs <"$dir/rss"
 push_secs="$(python3 -c "print(f'{$end - $start:.2f}')")"
-echo "keys=$keys push=${push_secs}s hook=${hook_secs}s peak_rss=$((rss / 1024))MB"
-grep -E "max_issues|spooled|summary|linked" "$dir/push.log" | cut -c1-200 | tail -4 || true
+echo "keys=$keys projects=$projects push=${push_secs}s hook=${hook_secs}s peak_rss=$((rss / 1024))MB"
+grep -E "max_issues|max-deliveries|spooled|summary|linked" "$dir/push.log" | cut -c1-200 | tail -4 || true
 python3 -c "import sys; sys.exit(0 if $push_secs <= 21 and $rss <= 150 * 1024 else 1)"
