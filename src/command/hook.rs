@@ -78,7 +78,11 @@ fn post_receive(global: &GlobalArgs, args: &PostReceiveArgs, out: &mut dyn Write
                  hint: deliver it by hand: {}",
                 pushed.refname,
                 humantime::format_duration(args.budget),
-                link_command(&pushed.refname, Some(pushed.old), pushed.new)
+                link_command(
+                    &format!("--ref {}", pushed.refname),
+                    Some(pushed.old),
+                    pushed.new
+                )
             );
             first_error.get_or_insert(Error::DeliveryFailed { failed: 1 });
             continue;
@@ -142,7 +146,7 @@ fn post_receive(global: &GlobalArgs, args: &PostReceiveArgs, out: &mut dyn Write
 }
 
 /// The deploys whose writes fit within `--max-deliveries`, in push order; those past it are
-/// reported and neither delivered nor recorded, so the next push includes their commits.
+/// neither delivered nor recorded, and reported with the command that delivers them.
 fn within_delivery_cap(
     deploys: Vec<Deploy>,
     cap: u64,
@@ -161,7 +165,12 @@ fn within_delivery_cap(
                 deploy.environment,
                 deploy.deliveries.len(),
                 link_command(
-                    deploy.refname.as_deref().unwrap_or(""),
+                    &format!(
+                        "--project {} --environment {} --ref {}",
+                        deploy.project,
+                        deploy.environment,
+                        deploy.refname.as_deref().unwrap_or("")
+                    ),
                     deploy.base.from(),
                     deploy.to
                 )
@@ -178,13 +187,13 @@ fn within_delivery_cap(
     kept
 }
 
-/// The command line that delivers a deploy the hook left out.
-fn link_command(refname: &str, from: Option<Oid>, to: Oid) -> String {
+/// The command line that delivers a deploy the hook left out (`which`: its flags).
+fn link_command(which: &str, from: Option<Oid>, to: Oid) -> String {
     let from = from
         .filter(|id| !id.is_zero())
         .map(|id| format!(" --from {id}"))
         .unwrap_or_default();
-    format!("`deploylink link --record --ref {refname}{from} --to {to}` in this repository")
+    format!("`deploylink link --record {which}{from} --to {to}` in this repository")
 }
 
 /// A push that moved a deploy record (`refs/deploylink/<project>/<environment>`) would choose

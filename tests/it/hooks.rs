@@ -834,8 +834,8 @@ fn refs_that_map_to_no_environment_cost_nothing() {
     assert_eq!(keys(&linked(&s.jira, "production")), ["WEB-1"]);
 }
 
-/// `--max-deliveries` bounds the writes of one push: deploys past it are reported with the
-/// command that delivers them, and neither delivered nor recorded.
+/// `--max-deliveries` bounds the writes of one push: deploys past it are neither delivered nor
+/// recorded, and reported with the command that delivers them, which works.
 #[test]
 fn a_push_writes_at_most_max_deliveries() {
     let s = setup(PROJECT);
@@ -853,7 +853,7 @@ fn a_push_writes_at_most_max_deliveries() {
     assert!(
         log.contains("not delivered")
             && log.contains("--max-deliveries")
-            && log.contains("deploylink link --record --ref refs/heads/main --from"),
+            && log.contains("deploylink link --record --project shop --environment production --ref refs/heads/main --from"),
         "{log}"
     );
     assert_eq!(keys(&linked(&s.jira, "production")), ["WEB-1"], "{log}");
@@ -861,12 +861,46 @@ fn a_push_writes_at_most_max_deliveries() {
         .server
         .git(&["rev-parse", "refs/deploylink/shop/production"]);
     assert_eq!(record, recorded, "not recorded");
+    // The command the hook printed delivers the deploy and records it.
+    let command = log
+        .split("`deploylink link ")
+        .nth(1)
+        .and_then(|rest| rest.split('`').next())
+        .unwrap();
+    let mut args = vec!["link"];
+    args.extend(command.split_whitespace());
+    let trackers = s.server.path().join("deploylink/trackers.yml");
+    args.extend(["--trackers", trackers.to_str().unwrap()]);
+    let linked_by_hand = support::cli::command()
+        .arg("--repo")
+        .arg(s.server.path())
+        .args(&args)
+        .env("JIRA_USER", "ci@example.com")
+        .env("JIRA_API_TOKEN", "token")
+        .output()
+        .unwrap();
+    assert!(
+        linked_by_hand.status.success(),
+        "{args:?}: {}",
+        text(&linked_by_hand.stderr)
+    );
+    assert_eq!(
+        keys(&linked(&s.jira, "production")),
+        ["WEB-1", "WEB-2", "WEB-3", "WEB-4", "WEB-5"]
+    );
     hook_with_flags(&s.server, "");
     s.work.commit("WEB-6: the next push");
     pushed(&s.work, &["origin", "main"]);
     assert_eq!(
-        keys(&linked(&s.jira, "production")),
-        ["WEB-1", "WEB-2", "WEB-3", "WEB-4", "WEB-5", "WEB-6"]
+        linked(&s.jira, "production"),
+        [
+            ("WEB-1".to_owned(), 1),
+            ("WEB-2".to_owned(), 1),
+            ("WEB-3".to_owned(), 1),
+            ("WEB-4".to_owned(), 1),
+            ("WEB-5".to_owned(), 1),
+            ("WEB-6".to_owned(), 1)
+        ]
     );
 }
 
