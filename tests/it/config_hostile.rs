@@ -302,15 +302,20 @@ mod files {
         ]);
         repo.commit("A huge project file");
         // 200 MB of address space: reading the blob once would not fit.
-        let mut command = Command::new("sh");
-        command
-            .current_dir(repo.path())
-            .arg("-c")
-            .arg("ulimit -v 200000; exec \"$0\" \"$@\"")
-            .arg(super::super::support::deploylink())
-            .args(["config", "check", "--rev", "HEAD"]);
-        let ran = cli::run(command, b"", Duration::from_secs(20));
-        refused(&ran, "(200000000 bytes), larger than the 1 MiB limit");
+        let check = || {
+            let mut command = Command::new("sh");
+            command
+                .current_dir(repo.path())
+                .arg("-c")
+                .arg("ulimit -v 200000; exec \"$0\" \"$@\"")
+                .arg(super::super::support::deploylink())
+                .args(["config", "check", "--rev", "HEAD"]);
+            cli::run(command, b"", Duration::from_secs(20))
+        };
+        // A loose object, then the same blob in a pack.
+        refused(&check(), "(200000000 bytes), larger than the 1 MiB limit");
+        repo.git(&["repack", "-a", "-d", "-q"]);
+        refused(&check(), "(200000000 bytes), larger than the 1 MiB limit");
         refused(
             &deploylink(
                 &repo,
