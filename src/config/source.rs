@@ -55,6 +55,14 @@ pub fn read_source(path: &Path) -> Result<Source, ConfigError> {
         .with_hint("a deploylink configuration is a regular file; check what this path names"));
     }
     let file = std::fs::File::open(path).map_err(unreadable)?;
+    // What was opened, in case the path changed since it was looked at.
+    let opened = file.metadata().map_err(unreadable)?.file_type();
+    if !opened.is_file() && !opened.is_dir() {
+        return Err(ConfigError::in_file(
+            &name,
+            format!("the file is not a regular file but {}", file_kind(opened)),
+        ));
+    }
     let limit = u64::try_from(MAX_FILE_BYTES).unwrap_or(u64::MAX);
     let mut text = Vec::new();
     file.take(limit + 1)
@@ -68,6 +76,7 @@ pub fn read_source(path: &Path) -> Result<Source, ConfigError> {
 }
 
 /// What a path names that is not a regular file, for the error.
+#[cfg(unix)]
 fn file_kind(kind: std::fs::FileType) -> &'static str {
     use std::os::unix::fs::FileTypeExt;
     if kind.is_fifo() {
@@ -81,6 +90,11 @@ fn file_kind(kind: std::fs::FileType) -> &'static str {
     } else {
         "not a file"
     }
+}
+
+#[cfg(not(unix))]
+fn file_kind(_: std::fs::FileType) -> &'static str {
+    "not a file"
 }
 
 /// `.deploylink.yml` in commit `at`, when it has one, within [`MAX_FILE_BYTES`] (the size is

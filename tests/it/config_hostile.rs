@@ -233,9 +233,8 @@ fn rule_counts_are_limited_and_the_error_names_the_field() {
         "version: 1\nkeys: {{ ignore: [{}] }}\n",
         list(99_000, &|i| format!("'a{i}'"))
     );
-    let started = std::time::Instant::now();
+    // Refused before any of them is compiled (timing is not asserted; see the module's doc).
     assert_eq!(error(many).field_path(), Some("keys.ignore"));
-    assert!(started.elapsed() < std::time::Duration::from_secs(5));
     let refs = format!(
         "version: 1\nenvironments:\n  production: {{ refs: [{}] }}\n",
         list(101, &|i| format!("refs/heads/r{i}"))
