@@ -174,7 +174,7 @@ impl From<OnError> for crate::deliver::run::OnError {
 #[derive(Clone, Copy, Debug, Args)]
 pub struct RequestTimeout {
     /// The longest one request to Jira may take before it counts as failed (and is retried if that is safe)
-    #[arg(long = "request-timeout", value_name = "DURATION", value_parser = humantime::parse_duration, default_value = "30s", env = "DEPLOYLINK_REQUEST_TIMEOUT")]
+    #[arg(long = "request-timeout", value_name = "DURATION", value_parser = parse_duration, default_value = "30s", env = "DEPLOYLINK_REQUEST_TIMEOUT")]
     pub duration: std::time::Duration,
 }
 
@@ -185,7 +185,7 @@ pub struct DeliveryArgs {
     #[arg(long, value_enum, default_value_t = OnError::Fail)]
     pub on_error: OnError,
     /// The time the whole delivery may take (500ms, 20s, 2m)
-    #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration, default_value = "120s")]
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration, default_value = "120s")]
     pub budget: std::time::Duration,
     #[command(flatten)]
     pub request_timeout: RequestTimeout,
@@ -269,7 +269,7 @@ pub struct RetryArgs {
     #[arg(long, value_name = "DIR")]
     pub spool: Option<PathBuf>,
     /// The time the whole run may take (500ms, 20s, 2m)
-    #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration, default_value = "120s")]
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration, default_value = "120s")]
     pub budget: std::time::Duration,
     #[command(flatten)]
     pub request_timeout: RequestTimeout,
@@ -299,13 +299,16 @@ pub struct PostReceiveArgs {
     #[arg(long, value_enum, default_value_t = OnError::Warn)]
     pub on_error: OnError,
     /// The time the whole delivery may take (500ms, 20s, 2m)
-    #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration, default_value = "20s")]
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration, default_value = "20s")]
     pub budget: std::time::Duration,
     #[command(flatten)]
     pub request_timeout: RequestTimeout,
     /// Where deliveries wait until they are made (default: $DEPLOYLINK_SPOOL, else $GIT_DIR/deploylink/spool)
     #[arg(long, value_name = "DIR")]
     pub spool: Option<PathBuf>,
+    /// The most writes to Jira one push makes: deploys past it are not delivered nor recorded (the next push includes them)
+    #[arg(long, value_name = "N", default_value_t = 2000, value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_deliveries: u64,
 }
 
 /// The hooks deploylink provides.
@@ -441,7 +444,7 @@ pub struct SandboxArgs {
     #[arg(long, value_name = "FILE")]
     pub state_file: Option<PathBuf>,
     /// Add this delay to every response (e.g. 50ms), to try timeouts and concurrency
-    #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration)]
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
     pub latency: Option<std::time::Duration>,
 }
 
@@ -512,6 +515,21 @@ impl ValueEnum for TrackerKind {
                 .help("Jira Data Center or Server: REST API 2, personal access token"),
         })
     }
+}
+
+/// The longest duration any flag or variable takes (a year): longer ones are usage errors, not
+/// a clock overflow later.
+pub const MAX_DURATION: std::time::Duration = std::time::Duration::from_secs(365 * 24 * 3600);
+
+/// A duration flag (`500ms`, `20s`, `2m`): humantime's syntax, at most [`MAX_DURATION`].
+fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
+    let duration = humantime::parse_duration(text).map_err(|e| e.to_string())?;
+    if duration > MAX_DURATION {
+        return Err(format!(
+            "{text} is longer than the longest duration taken, 365 days (365d)"
+        ));
+    }
+    Ok(duration)
 }
 
 #[cfg(test)]

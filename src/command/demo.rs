@@ -316,6 +316,7 @@ fn plan_release(repo: &Repo, trackers: config::TrackersFile) -> Result<Vec<crate
             base: BaseRule::Auto,
             fallback: None,
             walk: WalkOptions::default(),
+            max_issues: usize::try_from(config.max_issues()).unwrap_or(usize::MAX),
             state: plan::DeployState::Successful,
             run: RunInfo::default(),
         };

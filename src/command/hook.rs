@@ -1,15 +1,17 @@
 //! `deploylink hook post-receive|pre-push|commit-msg`: the arguments and standard input
 //! exactly as git passes them (githooks(5)).
 
+use std::collections::HashMap;
 use std::io::{Read, Write};
 use std::path::Path;
+use std::time::Instant;
 
 use git2::Oid;
 
 use super::link::{deliver_deploys, Delivering};
 use super::PROJECT_FILE;
 use crate::command::cli::{GlobalArgs, HookCommand, OnError, PostReceiveArgs};
-use crate::config::{self, Config, Project, Requirement, Tracker, TrustMode};
+use crate::config::{self, Config, Project, Requirement, Tracker, TrackersFile, TrustMode};
 use crate::deliver::run::RunOptions;
 use crate::deliver::spool::{self, Spool};
 use crate::error::{Error, Result};
@@ -29,6 +31,10 @@ pub fn run(global: &GlobalArgs, command: HookCommand, out: &mut dyn Write) -> Re
     }
 }
 
+/// Where deploylink records what each environment runs; the hook's own writes, never a deploy.
+const RECORDS: &str = "refs/deploylink/";
+const RECORDS_PREFIX: &str = "refs/deploylink";
+
 fn read_stdin() -> Result<Vec<u8>> {
     let mut input = Vec::new();
     std::io::stdin()
@@ -41,24 +47,55 @@ fn read_stdin() -> Result<Vec<u8>> {
 /// and recorded. Errors of one ref are reported and the others still deploy; under the
 /// default `--on-error warn` the hook exits 0, since the push has happened anyway.
 fn post_receive(global: &GlobalArgs, args: &PostReceiveArgs, out: &mut dyn Write) -> Result<()> {
+    let started = Instant::now();
     let input = read_stdin()?;
     let repo = Repo::open(global.repo.as_deref())?;
     let (refs, bad) = push::parse_received(&input);
     for line in &bad {
         log::error!("{line}; this line is skipped, the others are used");
     }
+    let mut first_error: Option<Error> = None;
+    for pushed in refs.iter().filter(|r| r.refname.starts_with(RECORDS)) {
+        if let Err(error) = put_back_record(&repo, pushed) {
+            log::error!("{}: {error}", pushed.refname);
+            first_error.get_or_insert(error);
+        }
+    }
     let mut deploys: Vec<Deploy> = Vec::new();
     let mut configs: Vec<Config> = Vec::new();
-    let mut first_error: Option<Error> = None;
+    let mut loaded = ProjectFiles::default();
     for pushed in &refs {
         if pushed.is_deletion() {
             log::info!("{}: deleted, nothing is deployed", pushed.refname);
             continue;
         }
-        match plan_received(global, &repo, pushed, &refs) {
+        if pushed.refname.starts_with(RECORDS) {
+            continue; // put back above: never a deploy
+        }
+        if started.elapsed() >= args.budget {
+            log::error!(
+                "{}: not planned: the time budget (--budget {}) ran out while planning\n  \
+                 hint: deliver it by hand: {}",
+                pushed.refname,
+                humantime::format_duration(args.budget),
+                link_command(
+                    &format!("--ref {}", pushed.refname),
+                    Some(pushed.old),
+                    pushed.new
+                )
+            );
+            first_error.get_or_insert(Error::DeliveryFailed { failed: 1 });
+            continue;
+        }
+        match plan_received(global, &repo, pushed, &refs, &mut loaded) {
             Ok(Some((config, planned))) => {
                 deploys.extend(planned);
-                configs.push(config);
+                if !configs
+                    .iter()
+                    .any(|c| c.source_name() == config.source_name())
+                {
+                    configs.push(config);
+                }
             }
             Ok(None) => {}
             Err(error) => {
@@ -67,6 +104,7 @@ fn post_receive(global: &GlobalArgs, args: &PostReceiveArgs, out: &mut dyn Write
             }
         }
     }
+    let deploys = within_delivery_cap(deploys, args.max_deliveries, &mut first_error);
     let mut trackers: Vec<&Tracker> = Vec::new();
     for config in &configs {
         for (tracker, _) in config.trackers() {
@@ -86,7 +124,8 @@ fn post_receive(global: &GlobalArgs, args: &PostReceiveArgs, out: &mut dyn Write
     let how = Delivering {
         options: RunOptions {
             dry_run: false,
-            budget: args.budget,
+            // Planning counted against the same budget.
+            budget: args.budget.saturating_sub(started.elapsed()),
             request_timeout: args.request_timeout.duration,
             record: true,
             spool,
@@ -106,20 +145,140 @@ fn post_receive(global: &GlobalArgs, args: &PostReceiveArgs, out: &mut dyn Write
     }
 }
 
+/// The deploys whose writes fit within `--max-deliveries`, in push order; those past it are
+/// neither delivered nor recorded, and reported with the command that delivers them.
+fn within_delivery_cap(
+    deploys: Vec<Deploy>,
+    cap: u64,
+    first_error: &mut Option<Error>,
+) -> Vec<Deploy> {
+    let cap = usize::try_from(cap).unwrap_or(usize::MAX);
+    let mut total = 0usize;
+    let mut kept = Vec::new();
+    let mut dropped = 0;
+    for deploy in deploys {
+        if total + deploy.deliveries.len() > cap {
+            log::error!(
+                "{} -> {}: not delivered: its {} writes would take the push past {cap} \
+                 (--max-deliveries), and its record is not moved\n  hint: deliver it by hand: {}",
+                deploy.project,
+                deploy.environment,
+                deploy.deliveries.len(),
+                link_command(
+                    &format!(
+                        "--project {} --environment {} --ref {}",
+                        deploy.project,
+                        deploy.environment,
+                        deploy.refname.as_deref().unwrap_or("")
+                    ),
+                    deploy.base.from(),
+                    deploy.to
+                )
+            );
+            dropped += 1;
+            continue;
+        }
+        total += deploy.deliveries.len();
+        kept.push(deploy);
+    }
+    if dropped > 0 {
+        first_error.get_or_insert(Error::DeliveryFailed { failed: dropped });
+    }
+    kept
+}
+
+/// The command line that delivers a deploy the hook left out (`which`: its flags).
+fn link_command(which: &str, from: Option<Oid>, to: Oid) -> String {
+    let from = from
+        .filter(|id| !id.is_zero())
+        .map(|id| format!(" --from {id}"))
+        .unwrap_or_default();
+    format!("`deploylink link --record {which}{from} --to {to}` in this repository")
+}
+
+/// A push that moved a deploy record (`refs/deploylink/<project>/<environment>`) would choose
+/// the next deploy's base, and could hide the commits it ships: the record is put back where it
+/// was before the push, and the push is reported.
+fn put_back_record(repo: &Repo, pushed: &ReceivedRef) -> Result<()> {
+    log::warn!(
+        "{}: the push moved a deploy record, which only deploylink writes; it is put back and \
+         not taken as a deploy\n  hint: refuse such pushes on the server with \
+         `git config receive.hideRefs {RECORDS_PREFIX}`",
+        pushed.refname
+    );
+    if pushed.is_creation() {
+        repo.delete_record(&pushed.refname)?;
+    } else {
+        repo.record_deploy(&pushed.refname, pushed.old)?;
+    }
+    Ok(())
+}
+
+/// The project files of one push, each parsed once: by blob id (many refs push the same
+/// file), or the one `--config` names. A file that fails to load is reported once.
+#[derive(Default)]
+struct ProjectFiles {
+    parsed: HashMap<Option<Oid>, Option<Config>>,
+    trackers: Option<Option<TrackersFile>>,
+}
+
+impl ProjectFiles {
+    /// The configuration of commit `at`; `None` when it has no project file, or when its file
+    /// failed to load before (already reported).
+    fn config_at(&mut self, global: &GlobalArgs, repo: &Repo, at: Oid) -> Result<Option<Config>> {
+        let paths = global.config_paths();
+        let blob = match paths.project {
+            Some(_) => None,
+            None => match repo.blob_at(at, PROJECT_FILE)? {
+                Some(blob) => Some(blob),
+                None => return Ok(None),
+            },
+        };
+        if let Some(known) = self.parsed.get(&blob) {
+            return Ok(known.clone());
+        }
+        self.parsed.insert(blob, None);
+        let source = match blob {
+            Some(blob) => config::blob_source(repo, at, blob)?,
+            None => config::project_source(&paths, repo, at)?
+                .ok_or(Error::internal("--config names no file"))?,
+        };
+        let project = config::parse_project(&source, &config::RepoFacts::of(repo))?;
+        if self.trackers.is_none() {
+            let found = config::load_trackers(&paths, Some(repo.git_dir()), TrustMode::ServerHook)?;
+            self.trackers = Some(found);
+        }
+        let org = self.trackers.clone().flatten();
+        let config = config::resolve(project, org, TrustMode::ServerHook)?;
+        self.parsed.insert(blob, Some(config.clone()));
+        Ok(Some(config))
+    }
+}
+
 /// The deploys of one pushed ref, with the project file of its new commit; `None` when the
-/// commit has no project file.
+/// commit has no project file or the ref maps to no environment. Both are found before the
+/// range is walked, so a ref that deploys nothing costs a tree lookup.
 fn plan_received(
     global: &GlobalArgs,
     repo: &Repo,
     pushed: &ReceivedRef,
     push: &[ReceivedRef],
+    loaded: &mut ProjectFiles,
 ) -> Result<Option<(Config, Vec<Deploy>)>> {
-    if global.config.is_none() && repo.read_file_at(pushed.new, PROJECT_FILE)?.is_none() {
-        log::info!(
+    let Some(config) = loaded.config_at(global, repo, pushed.new)? else {
+        log::debug!(
             "{}: no {PROJECT_FILE} in {}, nothing to do",
             pushed.refname,
             pushed.new
         );
+        return Ok(None);
+    };
+    let maps = config
+        .projects()
+        .iter()
+        .any(|p| p.environment_for_ref(&pushed.refname).is_some());
+    if !maps {
+        log::debug!("{}: maps to no environment, nothing to do", pushed.refname);
         return Ok(None);
     }
     let fallback = range::push_base(repo, pushed, push)?;
@@ -137,7 +296,10 @@ fn plan_received(
         run: RunInfo::default(),
         mode: TrustMode::ServerHook,
     };
-    super::prepare_inputs(global, repo, &inputs).map(Some)
+    let mut progress = super::Progress::new();
+    let deploys =
+        crate::plan::prepare_with(&config, repo, &inputs, &mut |read| progress.update(read))?;
+    Ok(Some((config, deploys)))
 }
 
 /// SPEC 4: per pushed ref, `local` minus `remote` (a new remote ref: minus every

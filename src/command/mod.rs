@@ -313,13 +313,10 @@ fn config_check(global: &GlobalArgs, rev: Option<&str>, out: &mut dyn Write) -> 
         (Some(path), _, _) => config::read_source(path)?,
         (None, Some(rev), Some(repo)) => {
             let at = repo.resolve(rev)?;
-            let text = repo
-                .read_file_at(at, PROJECT_FILE)?
+            let mut source = config::file_in_commit(repo, at)?
                 .ok_or_else(|| ConfigError::missing_project_file(PROJECT_FILE, &at.to_string()))?;
-            Source {
-                name: format!("{PROJECT_FILE} at {rev}"),
-                text,
-            }
+            source.name = format!("{PROJECT_FILE} at {rev}");
+            source
         }
         (None, Some(_), None) => return Err(open_error.take().ok_or(GitError::Internal)?.into()),
         (None, None, _) => {

@@ -193,10 +193,12 @@ fn projects_using(global: &GlobalArgs, tracker: &str) -> Vec<String> {
         .git()
         .workdir()
         .map(|dir| dir.join(super::PROJECT_FILE))
-        .and_then(|path| std::fs::read(path).ok());
+        .and_then(|path| crate::config::read_source(&path).ok())
+        .map(|source| source.text);
     let from_head = || {
         let head = repo.resolve("HEAD").ok()?;
-        repo.read_file_at(head, super::PROJECT_FILE).ok().flatten()
+        let source = crate::config::file_in_commit(&repo, head).ok()??;
+        Some(source.text)
     };
     let Some(text) = from_tree.or_else(from_head) else {
         return Vec::new();

@@ -190,6 +190,10 @@ pub(crate) struct ProjectFileDoc {
     /// of an old history, a wrong base). Default 2000.
     #[schemars(range(min = 1))]
     pub(crate) max_commits: Option<u64>,
+    /// The most issues one deploy writes to: the keys past it (in the order the range names
+    /// them) are left out and listed in the report. Default 500.
+    #[schemars(range(min = 1))]
+    pub(crate) max_issues: Option<u64>,
     /// The repository's web URL (`https://github.com/acme/web`), for `{repo_url}` in link
     /// templates. `https` or `http`; no user name or password in it.
     pub(crate) repo_url: Option<String>,

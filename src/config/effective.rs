@@ -19,6 +19,7 @@ struct Effective<'a> {
     repository: &'a str,
     repository_from: String,
     max_commits: u64,
+    max_issues: u64,
     #[serde(skip_serializing_if = "Option::is_none")]
     repo_url: Option<&'a str>,
     trackers: BTreeMap<&'a str, EffectiveTracker<'a>>,
@@ -82,6 +83,7 @@ pub(crate) fn effective_yaml(config: &Config) -> String {
         repository: config.identity().name(),
         repository_from: config.identity().describe_source(),
         max_commits: config.max_commits(),
+        max_issues: config.max_issues(),
         repo_url: config.repo_url(),
         trackers: config
             .trackers()

@@ -89,10 +89,19 @@ pub(crate) fn compile_environments(
     path: &FieldPath,
     raw: BTreeMap<String, Option<EnvironmentDoc>>,
 ) -> Result<Vec<Environment>, ConfigError> {
+    use super::limits::{check_count, MAX_ENVIRONMENTS, MAX_REF_PATTERNS};
+    check_count(doc, path, raw.len(), MAX_ENVIRONMENTS, "environments")?;
     raw.into_iter()
         .map(|(name, env)| {
             let env = env.unwrap_or_default();
             let env_path = path.key(&name);
+            check_count(
+                doc,
+                &env_path.key("refs"),
+                env.refs.len(),
+                MAX_REF_PATTERNS,
+                "ref patterns",
+            )?;
             check_name(&name, "environment")
                 .map_err(|(m, h)| doc.error_at(&env_path, Part::Key, m).with_hint(h))?;
             let refs = GlobList::new(&env.refs, GlobKind::Ref).map_err(|(i, p)| {

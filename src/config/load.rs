@@ -15,6 +15,8 @@ use super::Source;
 
 /// A range longer than this many commits is refused, unless the file says otherwise.
 pub const DEFAULT_MAX_COMMITS: u64 = 2000;
+/// The default of `max_issues`: the most issues one deploy writes to.
+pub const DEFAULT_MAX_ISSUES: u64 = 500;
 
 /// The organization file, checked.
 #[derive(Clone, Debug)]
@@ -52,6 +54,7 @@ pub struct ProjectFile {
     pub(crate) projects: Vec<Project>,
     pub(crate) default_tracker: Option<String>,
     pub(crate) max_commits: u64,
+    pub(crate) max_issues: u64,
     pub(crate) repo_url: Option<String>,
     pub(crate) identity: Identity,
     pub(crate) trackers: Option<Vec<Tracker>>,
@@ -155,6 +158,18 @@ pub fn parse_project(src: &Source, facts: &RepoFacts) -> Result<ProjectFile, Con
                 "leave it out for the default of {DEFAULT_MAX_COMMITS}"
             )));
     }
+    let max_issues = raw.max_issues.unwrap_or(DEFAULT_MAX_ISSUES);
+    if max_issues == 0 {
+        return Err(doc
+            .error_at(
+                &FieldPath::root().key("max_issues"),
+                Part::Value,
+                "`max_issues` is 0, so every deploy would write nothing",
+            )
+            .with_hint(format!(
+                "leave it out for the default of {DEFAULT_MAX_ISSUES}"
+            )));
+    }
     let repo_url = raw
         .repo_url
         .take()
@@ -177,6 +192,7 @@ pub fn parse_project(src: &Source, facts: &RepoFacts) -> Result<ProjectFile, Con
         projects,
         default_tracker: raw.default_tracker,
         max_commits,
+        max_issues,
         repo_url,
         identity,
         trackers,
@@ -212,6 +228,8 @@ fn compile_projects(
             .with_hint("add a project, or leave `projects:` out and write the project's fields at the top level")),
         (Some(projects), None) => {
             let path = FieldPath::root().key("projects");
+            let limit = super::limits::MAX_PROJECTS;
+            super::limits::check_count(doc, &path, projects.len(), limit, "projects")?;
             projects
                 .into_iter()
                 .map(|(name, p)| compile_project(doc, &path.key(&name), &name, p.unwrap_or_default()))

@@ -25,6 +25,7 @@ mod environment;
 mod error;
 pub mod identity;
 pub mod init;
+mod limits;
 mod load;
 mod locate;
 mod names;
@@ -47,7 +48,10 @@ pub use environment::{Environment, EnvironmentType};
 pub(crate) use error::did_you_mean;
 pub use error::ConfigError;
 pub use identity::{Identity, IdentitySource, RepoFacts};
-pub use load::{parse_project, parse_trackers, ProjectFile, TrackersFile, DEFAULT_MAX_COMMITS};
+pub use load::{
+    parse_project, parse_trackers, ProjectFile, TrackersFile, DEFAULT_MAX_COMMITS,
+    DEFAULT_MAX_ISSUES,
+};
 pub use patterns::MAX_REGEX_BYTES;
 pub use project::{
     Action, Project, Requirement, ValidatePolicy, DEFAULT_EXEMPT, DEFAULT_LINK_TITLE,
@@ -56,8 +60,8 @@ pub use project::{
 pub use resolve::{resolve, Config, TrackersOrigin};
 pub use schema::json_schema;
 pub use source::{
-    client_config, load_config, load_trackers, project_source, read_source, ConfigPaths, LoadError,
-    PROJECT_FILE,
+    blob_source, client_config, file_in_commit, load_config, load_trackers, project_source,
+    read_source, ConfigPaths, LoadError, PROJECT_FILE,
 };
 pub use tracker::{
     shows_as_variable_name, Auth, DeploymentsAuth, SecretRef, Tracker, TrackerKind,

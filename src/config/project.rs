@@ -238,10 +238,12 @@ pub(crate) fn compile_project(
                 )
                 .with_hint("leave `paths:` out for a project that owns every path"));
         }
-        Some(paths) => Some(
+        Some(paths) => Some({
+            let limits = (super::limits::MAX_PATH_GLOBS, "path globs");
+            super::limits::check_count(doc, &path.key("paths"), paths.len(), limits.0, limits.1)?;
             GlobList::new(&paths, GlobKind::Path)
-                .map_err(|(i, p)| pattern_error(doc, &path.key("paths").index(i), p))?,
-        ),
+                .map_err(|(i, p)| pattern_error(doc, &path.key("paths").index(i), p))?
+        }),
         None => None,
     };
     let environments = compile_environments(
@@ -287,6 +289,21 @@ fn compile_keys(
     raw: KeysDoc,
 ) -> Result<(KeysDoc, KeyRules), ConfigError> {
     let path = project.key("keys");
+    let limit = super::limits::check_count;
+    limit(
+        doc,
+        &path.key("projects"),
+        raw.projects.len(),
+        super::limits::MAX_KEY_PROJECTS,
+        "project keys",
+    )?;
+    limit(
+        doc,
+        &path.key("ignore"),
+        raw.ignore.len(),
+        super::limits::MAX_IGNORE_PATTERNS,
+        "ignore patterns",
+    )?;
     for (i, key) in raw.projects.iter().enumerate() {
         check_project_key(key).map_err(|(m, h)| {
             doc.error_at(&path.key("projects").index(i), Part::Value, m)

@@ -29,6 +29,7 @@ pub struct Config {
     source_name: String,
     projects: Vec<Project>,
     max_commits: u64,
+    max_issues: u64,
     repo_url: Option<String>,
     identity: Identity,
     trackers: Vec<(Arc<Tracker>, TrackersOrigin)>,
@@ -48,6 +49,11 @@ impl Config {
     /// The most commits one deploy may ship.
     pub fn max_commits(&self) -> u64 {
         self.max_commits
+    }
+
+    /// The most issues one deploy writes to (`max_issues`).
+    pub fn max_issues(&self) -> u64 {
+        self.max_issues
     }
 
     /// The repository's web URL, for `{repo_url}`.
@@ -85,6 +91,7 @@ pub fn resolve(
         mut projects,
         default_tracker,
         max_commits,
+        max_issues,
         repo_url,
         identity,
         trackers: repo_trackers,
@@ -110,6 +117,7 @@ pub fn resolve(
         source_name: doc.name().to_owned(),
         projects,
         max_commits,
+        max_issues,
         repo_url,
         identity,
         trackers: choice.trackers,

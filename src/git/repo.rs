@@ -15,6 +15,13 @@ use crate::git::commit::{parse_commit, CommitRef};
 use crate::git::pack::{Inflater, Packs, OBJ_COMMIT, OBJ_TAG, OBJ_TREE};
 use crate::git::GitError;
 
+/// A file read from a commit, or only its size when that is over the limit asked for.
+#[derive(Debug, PartialEq, Eq)]
+pub enum FileAt {
+    Bytes(Vec<u8>),
+    TooLarge { size: u64 },
+}
+
 /// An opened repository.
 pub struct Repo {
     git: Repository,
@@ -299,29 +306,71 @@ impl Repo {
             })
     }
 
-    /// The file at `path` in the tree of commit `id`, if it exists there.
-    pub fn read_file_at(&self, id: Oid, path: &str) -> Result<Option<Vec<u8>>, GitError> {
-        if let Some(found) = self.read_file_fast(id, path) {
+    /// Removes the deploy record `refname`, if it exists.
+    pub fn delete_record(&self, refname: &str) -> Result<(), GitError> {
+        let failed = |source| GitError::RecordFailed {
+            refname: refname.to_owned(),
+            source,
+        };
+        match self.git.find_reference(refname) {
+            Ok(mut reference) => reference.delete().map_err(failed),
+            Err(e) if e.code() == git2::ErrorCode::NotFound => Ok(()),
+            Err(e) => Err(failed(e)),
+        }
+    }
+
+    /// The file at `path` in the tree of commit `id`, if it exists there, when it is at most
+    /// `limit` bytes. Its size is read from the object's header first, so a huge blob is
+    /// never inflated.
+    pub fn read_file_at(
+        &self,
+        id: Oid,
+        path: &str,
+        limit: u64,
+    ) -> Result<Option<FileAt>, GitError> {
+        let Some(blob) = self.blob_at(id, path)? else {
+            return Ok(None);
+        };
+        self.read_blob(id, blob, limit).map(Some)
+    }
+
+    /// The id of the blob at `path` in the tree of commit `id`, if there is one.
+    pub fn blob_at(&self, id: Oid, path: &str) -> Result<Option<Oid>, GitError> {
+        if let Some(found) = self.blob_at_fast(id, path) {
             return Ok(found);
         }
         let read = |source| GitError::Read { id, source };
         let commit = self.git.find_commit(id).map_err(read)?;
         let tree = commit.tree().map_err(read)?;
-        let entry = match tree.get_path(Path::new(path)) {
-            Ok(entry) => entry,
-            Err(e) if e.code() == git2::ErrorCode::NotFound => return Ok(None),
-            Err(source) => return Err(read(source)),
-        };
-        let blob = entry
-            .to_object(&self.git)
-            .and_then(|o| o.peel_to_blob())
-            .map_err(read)?;
-        Ok(Some(blob.content().to_vec()))
+        match tree.get_path(Path::new(path)) {
+            Ok(entry) => Ok(Some(entry.id())),
+            Err(e) if e.code() == git2::ErrorCode::NotFound => Ok(None),
+            Err(source) => Err(read(source)),
+        }
     }
 
-    /// `read_file_at` from the packs: `Some(None)` when the path is not in the tree, `None`
-    /// to ask libgit2 (an object outside the packs, a submodule, anything unexpected).
-    fn read_file_fast(&self, id: Oid, path: &str) -> Option<Option<Vec<u8>>> {
+    /// Blob `blob` (found in commit `id`) when it is at most `limit` bytes: the size comes
+    /// from the object header (the pack entry's, or libgit2's header read of a loose object).
+    pub fn read_blob(&self, id: Oid, blob: Oid, limit: u64) -> Result<FileAt, GitError> {
+        let read = |source| GitError::Read { id, source };
+        let odb = self.git.odb().map_err(read)?;
+        let (size, kind) = odb.read_header(blob).map_err(read)?;
+        if kind != ObjectType::Blob {
+            return Err(read(git2::Error::from_str(&format!(
+                "{blob} is a {kind}, not a file"
+            ))));
+        }
+        let size = size as u64;
+        if size > limit {
+            return Ok(FileAt::TooLarge { size });
+        }
+        let object = odb.read(blob).map_err(read)?;
+        Ok(FileAt::Bytes(object.data().to_vec()))
+    }
+
+    /// `blob_at` from the packs: `Some(None)` when the path is not in the tree, `None` to ask
+    /// libgit2 (an object outside the packs, a submodule, anything unexpected).
+    fn blob_at_fast(&self, id: Oid, path: &str) -> Option<Option<Oid>> {
         let mut inflater = Inflater::default();
         let mut object = Vec::new();
         if self.packs.read_object(id, &mut inflater, &mut object)? != OBJ_COMMIT {
@@ -340,10 +389,7 @@ impl Repo {
             let is_tree = mode == b"40000";
             match (parts.peek().is_some(), is_tree) {
                 (true, true) => tree = entry,
-                (false, false) if mode != b"160000" => {
-                    let kind = self.packs.read_object(entry, &mut inflater, &mut object)?;
-                    return (kind == 3).then_some(Some(object));
-                }
+                (false, false) if mode != b"160000" => return Some(Some(entry)),
                 _ => return None, // libgit2 decides what a blob-as-directory or a tree means
             }
         }

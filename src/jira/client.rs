@@ -134,6 +134,9 @@ impl HttpClient {
             Client::builder()
                 .user_agent(concat!("deploylink/", env!("CARGO_PKG_VERSION")))
                 .connect_timeout(CONNECT_TIMEOUT)
+                .dns_resolver(std::sync::Arc::new(super::resolve::DetachedResolver {
+                    timeout: super::resolve::RESOLVE_TIMEOUT,
+                }))
                 .timeout(REQUEST_TIMEOUT)
                 .pool_idle_timeout(Duration::from_secs(30))
                 .redirect(same_origin_redirects())

@@ -7,4 +7,5 @@ pub mod credentials;
 pub mod deployment;
 pub mod issue;
 pub mod remote_link;
+pub mod resolve;
 pub mod response;

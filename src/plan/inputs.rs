@@ -37,6 +37,17 @@ pub fn prepare_inputs(
     progress: &mut dyn FnMut(usize),
 ) -> Result<(Config, Vec<Deploy>)> {
     let config = config::load_config(paths, repo, inputs.to, inputs.mode)?;
+    let deploys = prepare_with(&config, repo, inputs, progress)?;
+    Ok((config, deploys))
+}
+
+/// Plans the deploys `inputs` describe with `config`, already loaded.
+pub fn prepare_with(
+    config: &Config,
+    repo: &Repo,
+    inputs: &DeployInputs,
+    progress: &mut dyn FnMut(usize),
+) -> Result<Vec<Deploy>> {
     let repo_name = config.identity().name().to_owned();
     log::debug!(
         "repository: {repo_name} (from {})",
@@ -48,7 +59,7 @@ pub fn prepare_inputs(
         .or_else(|| config.repo_url().map(str::to_owned))
         .or_else(|| origin_web_url(repo));
     let targets = deploy::targets(
-        &config,
+        config,
         &inputs.projects,
         inputs.environment.as_deref(),
         inputs.refname.as_deref(),
@@ -71,6 +82,7 @@ pub fn prepare_inputs(
                 parents: ParentMode::first_parent(inputs.first_parent),
                 max_commits: Some(max_commits),
             },
+            max_issues: usize::try_from(config.max_issues()).unwrap_or(usize::MAX),
             state: inputs.state,
             run: inputs.run.clone(),
         };
@@ -90,7 +102,7 @@ pub fn prepare_inputs(
         }
         deploys.push(deploy);
     }
-    Ok((config, deploys))
+    Ok(deploys)
 }
 
 /// The web URL of `remote.origin.url`: `https://host/path` as is, `git@host:path.git` as

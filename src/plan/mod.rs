@@ -17,7 +17,7 @@ use crate::jira::remote_link;
 use crate::keys::IssueKey;
 use crate::range::{self, Base, CommitRange, Resolved, SizeRefusal, WalkOptions, WalkedCommit};
 pub use delivery::Delivery;
-pub use inputs::{prepare_inputs, DeployInputs};
+pub use inputs::{prepare_inputs, prepare_with, DeployInputs};
 pub use requests::remote_link_url;
 
 /// The state a deploy reports (Jira Software's deployment states; `--state`).
@@ -73,6 +73,8 @@ pub struct DeployTarget<'a> {
     /// tag rule (a hook's pushed range, the CI's previous commit).
     pub fallback: Option<Base>,
     pub walk: WalkOptions,
+    /// The most issues the deploy writes to (`max_issues`).
+    pub max_issues: usize,
     pub state: DeployState,
     pub run: RunInfo,
 }
@@ -114,6 +116,8 @@ pub struct Deploy {
     pub refused: Option<SizeRefusal>,
     pub commits: Vec<CommitSummary>,
     pub issues: Vec<IssueCommits>,
+    /// The keys past `max_issues`, in range order: nothing is written to them.
+    pub left_out: Vec<IssueKey>,
     /// The writes to Jira, in the order they are listed (sent concurrently).
     pub deliveries: Vec<Delivery>,
     /// Notes worth showing with the plan (no base found, a range refused, reverted keys, how
@@ -197,6 +201,7 @@ pub fn plan_deploy(
         refused: None,
         commits: Vec::new(),
         issues: Vec::new(),
+        left_out: Vec::new(),
         deliveries: Vec::new(),
         notes,
     };
@@ -234,6 +239,17 @@ pub fn plan_deploy(
         ));
     }
     deploy.issues = index.into_vec();
+    if deploy.issues.len() > target.max_issues {
+        deploy.left_out = deploy
+            .issues
+            .split_off(target.max_issues)
+            .into_iter()
+            .map(|i| i.key)
+            .collect();
+        deploy
+            .notes
+            .push(left_out_note(&deploy.left_out, target.max_issues));
+    }
     deploy.commits = commits
         .iter()
         .map(|c| CommitSummary {
@@ -244,6 +260,27 @@ pub fn plan_deploy(
     let committed_at = repo.committed_at(target.to)?;
     requests::plan_requests(target, &mut deploy, &commits, committed_at)?;
     Ok(deploy)
+}
+
+/// The note of a deploy that names more issues than `max_issues`: the first keys left out.
+fn left_out_note(left_out: &[IssueKey], limit: usize) -> String {
+    const SHOWN: usize = 10;
+    let shown: Vec<&str> = left_out.iter().take(SHOWN).map(IssueKey::as_str).collect();
+    let more = match left_out.len().saturating_sub(SHOWN) {
+        0 => String::new(),
+        n => format!(" and {n} more (`--format json` lists them all)"),
+    };
+    format!(
+        "the range names more than {limit} issues (max_issues), so {} {} left out: {}{more}; \
+         raise max_issues in the project file if this deploy really ships them",
+        left_out.len(),
+        if left_out.len() == 1 {
+            "key is"
+        } else {
+            "keys are"
+        },
+        shown.join(", ")
+    )
 }
 
 /// Monorepo: a project with `paths:` takes only the commits that change a matching path

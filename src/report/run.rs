@@ -101,6 +101,9 @@ struct DeployDocument<'a> {
     refused: Option<RefusedDocument>,
     issues: Vec<IssueDocument<'a>>,
     notes: &'a [String],
+    /// The keys past `max_issues`: nothing was written to them.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    left_out: Vec<&'a str>,
     /// A plan's requests; absent after delivery.
     #[serde(skip_serializing_if = "Option::is_none")]
     requests: Option<&'a [Delivery]>,
@@ -199,6 +202,7 @@ impl<'a> Run<'a> {
                     }),
                     issues,
                     notes: &d.notes,
+                    left_out: d.left_out.iter().map(IssueKey::as_str).collect(),
                     requests: (!self.sent).then_some(d.deliveries.as_slice()),
                 }
             })

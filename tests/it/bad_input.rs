@@ -1213,3 +1213,88 @@ fn a_token_pasted_for_a_variable_name_or_path_is_never_echoed_exit_2_or_3() {
         }
     }
 }
+
+/// An out-of-range duration is a usage error for every duration flag and variable, not a clock
+/// overflow (`--budget 500000000000y` used to panic, exit 134).
+#[test]
+fn an_out_of_range_duration_is_a_usage_error() {
+    let (f, _jira) = with_jira();
+    let huge = "500000000000y";
+    for flag in ["--budget", "--request-timeout"] {
+        f.run(&["link", flag, huge, "--from", &f.base, "--to", "main"])
+            .exits(2)
+            .says(&[flag, "longer than the longest duration taken, 365 days"]);
+    }
+    run(
+        {
+            let mut c = f.command(&["retry", "--budget", "400d"]);
+            c.arg("--list");
+            c
+        },
+        b"",
+    )
+    .exits(2)
+    .says(&["--budget", "400d"]);
+    let mut command = f.command(&["link", "--from", &f.base, "--to", "main"]);
+    command.env("DEPLOYLINK_REQUEST_TIMEOUT", huge);
+    run(command, b"")
+        .exits(2)
+        .says(&["--request-timeout", "longer than"]);
+    let mut hook = f.command(&["hook", "post-receive", "--budget", huge]);
+    hook.current_dir(f.repo.path());
+    run(hook, b"").exits(2).says(&["--budget"]);
+}
+
+/// One commit naming more issues than `max_issues` (default 500) writes to the first 500 and
+/// reports the rest, in human and JSON output; the project file can lower or raise the cap.
+#[test]
+fn a_deploy_writes_to_at_most_max_issues_and_reports_the_rest() {
+    let f = fixture("http://127.0.0.1:9");
+    let keys: Vec<String> = (1..=600).map(|i| format!("WEB-{i}")).collect();
+    f.repo.commit(&format!("Many issues\n\n{}", keys.join(" ")));
+    let ran = f.run(&[
+        "plan", "--format", "json", "--from", &f.base, "--to", "main",
+    ]);
+    ran.exits(0);
+    let report = ran.report();
+    let deploy = &report["deploys"][0];
+    assert_eq!(deploy["issues"].as_array().unwrap().len(), 500, "{ran}");
+    let left_out: Vec<&str> = deploy["left_out"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k.as_str().unwrap())
+        .collect();
+    assert_eq!(left_out.len(), 100);
+    assert!(left_out.contains(&"WEB-600"), "{left_out:?}");
+    let human = f.run(&["plan", "--from", &f.base, "--to", "main"]);
+    human.exits(0);
+    assert!(
+        human
+            .stdout
+            .contains("more than 500 issues (max_issues), so 100 keys are left out")
+            && human
+                .stdout
+                .contains("and 90 more (`--format json` lists them all)"),
+        "{human}"
+    );
+    let capped = PROJECT.replace(
+        "default_tracker: acme\n",
+        "default_tracker: acme\nmax_issues: 3\n",
+    );
+    let (ran, _) = f.plan_project_file(&capped);
+    ran.exits(0);
+    let plan = f.run(&[
+        "plan", "--format", "json", "--from", &f.base, "--to", "main",
+    ]);
+    let report = plan.report();
+    assert_eq!(
+        report["deploys"][0]["issues"].as_array().unwrap().len(),
+        3,
+        "{plan}"
+    );
+    assert_eq!(
+        report["deploys"][0]["left_out"].as_array().unwrap().len(),
+        597
+    );
+}

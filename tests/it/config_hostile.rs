@@ -213,3 +213,156 @@ fn corrupted_files_never_panic() {
         }
     }
 }
+
+/// Rule counts are limited: a file within every size limit could still hold 99,000
+/// `keys.ignore` regexes (530 MB and 18.8 s to load); past each count the error names the field.
+#[test]
+fn rule_counts_are_limited_and_the_error_names_the_field() {
+    let list =
+        |n: usize, item: &dyn Fn(usize) -> String| (0..n).map(item).collect::<Vec<_>>().join(", ");
+    let ignore = format!(
+        "version: 1\nkeys: {{ ignore: [{}] }}\nenvironments:\n  production: {{ refs: [refs/heads/main] }}\n",
+        list(101, &|i| format!("'^X{i}-'"))
+    );
+    let err = error(ignore);
+    assert_eq!(err.field_path(), Some("keys.ignore"), "{err}");
+    assert!(
+        err.message()
+            .contains("101 ignore patterns, more than the 100 a project file may hold"),
+        "{err}"
+    );
+    let many = format!(
+        "version: 1\nkeys: {{ ignore: [{}] }}\n",
+        list(99_000, &|i| format!("'a{i}'"))
+    );
+    // Refused before any of them is compiled (timing is not asserted; see the module's doc).
+    assert_eq!(error(many).field_path(), Some("keys.ignore"));
+    let refs = format!(
+        "version: 1\nenvironments:\n  production: {{ refs: [{}] }}\n",
+        list(101, &|i| format!("refs/heads/r{i}"))
+    );
+    assert_eq!(
+        error(refs).field_path(),
+        Some("environments.production.refs")
+    );
+    let paths = format!(
+        "version: 1\npaths: [{}]\nenvironments:\n  production: {{ refs: [refs/heads/main] }}\n",
+        list(201, &|i| format!("dir{i}/**"))
+    );
+    assert_eq!(error(paths).field_path(), Some("paths"));
+    let projects = format!(
+        "version: 1\nprojects:\n{}",
+        list(101, &|i| format!(
+            "  p{i}:\n    environments: {{ production: {{ refs: [refs/heads/main] }} }}\n"
+        ))
+        .replace(", ", "")
+    );
+    assert_eq!(error(projects).field_path(), Some("projects"));
+}
+
+mod files {
+    use super::super::support::{cli, TestRepo};
+    use std::process::Command;
+    use std::time::Duration;
+
+    const PROJECT: &str = "version: 1\nkeys: { projects: [WEB] }\nenvironments:\n  production: { refs: [refs/heads/main] }\n";
+
+    fn deploylink(repo: &TestRepo, args: &[&str]) -> cli::Ran {
+        let mut command = cli::command();
+        command.current_dir(repo.path()).args(args);
+        cli::run(command, b"", Duration::from_secs(20))
+    }
+
+    #[track_caller]
+    fn refused(ran: &cli::Ran, phrase: &str) {
+        let stderr = cli::text(&ran.output.stderr);
+        assert_eq!(ran.output.status.code(), Some(3), "{stderr}");
+        assert!(stderr.contains(phrase), "{phrase:?} not in {stderr}");
+        assert!(ran.elapsed < Duration::from_secs(5), "{:?}", ran.elapsed);
+    }
+
+    /// A 200 MB all-zero project file in a commit (200 KB on the wire) is refused from its
+    /// object header: the blob is never read (it was read whole, twice: 800 MB for 400 MB).
+    #[test]
+    fn a_huge_project_file_in_a_commit_is_refused_before_it_is_read() {
+        let repo = TestRepo::new();
+        repo.commit_file(".deploylink.yml", PROJECT, "Add deploylink");
+        let out = Command::new("sh")
+            .current_dir(repo.path())
+            .arg("-c")
+            .arg("head -c 200000000 /dev/zero | git hash-object -w --stdin")
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .output()
+            .unwrap();
+        let id = cli::text(&out.stdout).trim().to_owned();
+        repo.git(&[
+            "update-index",
+            "--add",
+            "--cacheinfo",
+            &format!("100644,{id},.deploylink.yml"),
+        ]);
+        repo.commit("A huge project file");
+        // 200 MB of address space: reading the blob once would not fit.
+        let check = || {
+            let mut command = Command::new("sh");
+            command
+                .current_dir(repo.path())
+                .arg("-c")
+                .arg("ulimit -v 200000; exec \"$0\" \"$@\"")
+                .arg(super::super::support::deploylink())
+                .args(["config", "check", "--rev", "HEAD"]);
+            cli::run(command, b"", Duration::from_secs(20))
+        };
+        // A loose object, then the same blob in a pack.
+        refused(&check(), "(200000000 bytes), larger than the 1 MiB limit");
+        repo.git(&["repack", "-a", "-d", "-q"]);
+        refused(&check(), "(200000000 bytes), larger than the 1 MiB limit");
+        refused(
+            &deploylink(
+                &repo,
+                &["plan", "--to", "HEAD", "--environment", "production"],
+            ),
+            "larger than the 1 MiB limit",
+        );
+    }
+
+    /// The work tree's file (client hooks, `config check`) and `--config FILE` are read within
+    /// the limit, and only a regular file is read: a committed symlink to `/dev/zero` grew
+    /// without bound, and a FIFO waited forever.
+    #[test]
+    fn a_work_tree_file_that_is_no_regular_file_is_refused() {
+        let repo = TestRepo::new();
+        repo.commit_file(".deploylink.yml", PROJECT, "Add deploylink");
+        let file = repo.path().join(".deploylink.yml");
+        std::fs::remove_file(&file).unwrap();
+        std::os::unix::fs::symlink("/dev/zero", &file).unwrap();
+        refused(
+            &deploylink(&repo, &["config", "check"]),
+            "not a regular file but a character device",
+        );
+        let message = repo.path().join("MSG");
+        std::fs::write(&message, "no key here\n").unwrap();
+        refused(
+            &deploylink(&repo, &["hook", "commit-msg", message.to_str().unwrap()]),
+            "not a regular file",
+        );
+        std::fs::remove_file(&file).unwrap();
+        let made = Command::new("mkfifo").arg(&file).status().unwrap();
+        assert!(made.success());
+        refused(
+            &deploylink(&repo, &["config", "check"]),
+            "not a regular file but a FIFO",
+        );
+        refused(
+            &deploylink(&repo, &["--config", "/dev/zero", "config", "check"]),
+            "not a regular file",
+        );
+        std::fs::remove_file(&file).unwrap();
+        let big = format!("{PROJECT}#{}\n", "x".repeat(2 << 20));
+        std::fs::write(&file, big).unwrap();
+        refused(
+            &deploylink(&repo, &["config", "check"]),
+            "larger than the 1 MiB limit",
+        );
+    }
+}

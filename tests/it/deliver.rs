@@ -582,6 +582,15 @@ fn a_deployment_answer_that_is_not_json_fails_clearly() {
 #[test]
 fn six_hundred_keys_send_five_hundred_and_report_the_rest() {
     let f = cloud("deployment");
+    // Past the 500 a deployment record takes: the deploy's own cap is raised above it.
+    let file = f.repo.path().join(".deploylink.yml");
+    let project = std::fs::read_to_string(&file).unwrap();
+    let raised = project.replace(
+        "default_tracker: acme\n",
+        "default_tracker: acme\nmax_issues: 1000\n",
+    );
+    f.repo
+        .commit_file(".deploylink.yml", &raised, "Raise max_issues");
     let message: String = (1..=600).map(|i| format!("WEB-{} ", 1000 + i)).collect();
     f.repo.commit(&format!("Bulk change\n\n{message}"));
     let output = f.link(&[]);

@@ -195,3 +195,76 @@ fn a_site_that_answers_garbage_is_not_taken_for_jira() {
     assert!(String::from_utf8_lossy(&output.stderr).contains("not with a Jira user"));
     assert!(!file.exists());
 }
+
+/// A DNS server that never answers cannot hold a run past its budget: the lookup is given up
+/// with the request, and the run does not wait for it when it ends (it held a 20 s hook for
+/// 21-71 s). The system's own resolver is used for real: in a private mount namespace
+/// (`unshare -m`, as root) `/etc/resolv.conf` names a local UDP socket that reads every query
+/// and never replies, with glibc told to wait 30 s per try. Skipped where that cannot be set up.
+#[test]
+fn a_dns_server_that_never_answers_cannot_hold_the_run_past_its_budget() {
+    use std::net::UdpSocket;
+    use std::time::{Duration, Instant};
+    let Ok(silent) = UdpSocket::bind("127.77.77.77:53") else {
+        eprintln!("skipped: cannot bind 127.77.77.77:53 (not root)");
+        return;
+    };
+    let f = fixture();
+    let resolv = f.repo.path().join(".git/resolv.conf");
+    std::fs::write(
+        &resolv,
+        "nameserver 127.77.77.77\noptions timeout:30 attempts:3\n",
+    )
+    .unwrap();
+    let trackers = support::jira::write_trackers(f.repo.path(), "https://jira.stuck.example", "");
+    let mut command = std::process::Command::new("unshare");
+    command
+        .args([
+            "-m",
+            "sh",
+            "-c",
+            "mount --bind \"$0\" /etc/resolv.conf && exec \"$@\"",
+        ])
+        .arg(&resolv)
+        .arg(support::deploylink())
+        .args([
+            "link",
+            "--format",
+            "json",
+            "--on-error",
+            "warn",
+            "--budget",
+            "3s",
+        ])
+        .arg("--repo")
+        .arg(f.repo.path())
+        .arg("--trackers")
+        .arg(&trackers)
+        .args(["--from", &f.base, "--to", "main"])
+        .env("JIRA_USER", "u@example.com")
+        .env("JIRA_API_TOKEN", "t");
+    f.repo.commit("WEB-1: behind a stuck resolver");
+    let started = Instant::now();
+    let output = command.output().unwrap();
+    let elapsed = started.elapsed();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    if stderr.contains("unshare") || stderr.contains("mount") {
+        eprintln!("skipped: cannot set up a private /etc/resolv.conf: {stderr}");
+        return;
+    }
+    // The resolver was asked (the socket got a query), and the run ended within its budget.
+    silent
+        .set_read_timeout(Some(Duration::from_millis(100)))
+        .unwrap();
+    let mut query = [0u8; 512];
+    assert!(
+        silent.recv_from(&mut query).is_ok(),
+        "no DNS query was sent: {stderr}"
+    );
+    assert!(
+        elapsed < Duration::from_secs(5),
+        "took {elapsed:?}: {stderr}"
+    );
+    let report = report(&output);
+    assert_eq!(issue(&report, "WEB-1")["result"], "failed", "{report:#}");
+}
