@@ -90,6 +90,7 @@ fn post_receive(global: &GlobalArgs, args: &PostReceiveArgs, out: &mut dyn Write
             request_timeout: args.request_timeout.duration,
             record: true,
             spool,
+            not_spooled: configs.iter().flat_map(super::link::not_spooled).collect(),
             progress: None,
         },
         on_error: args.on_error,
