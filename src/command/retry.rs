@@ -55,6 +55,7 @@ pub fn retry(global: &GlobalArgs, args: &RetryArgs, out: &mut dyn Write) -> Resu
     let options = deliver::Options {
         budget: args.budget,
         request_timeout: args.request_timeout.duration,
+        look_for_posted: true,
         ..deliver::Options::default()
     };
     let paths: Vec<PathBuf> = sendable.iter().map(|s| s.path.clone()).collect();

@@ -20,6 +20,8 @@ pub struct Options {
     /// broken connection, retried when the request is idempotent.
     pub request_timeout: Duration,
     pub policy: RetryPolicy,
+    /// See `Context::look_for_posted`: `retry` sets it.
+    pub look_for_posted: bool,
 }
 
 impl Default for Options {
@@ -28,6 +30,7 @@ impl Default for Options {
             budget: Duration::from_secs(120),
             request_timeout: crate::jira::client::REQUEST_TIMEOUT,
             policy: RetryPolicy::default(),
+            look_for_posted: false,
         }
     }
 }
@@ -93,6 +96,7 @@ impl Sink for Jira {
             policy: self.options.policy.clone(),
             deadline: Instant::now() + self.options.budget,
             request_timeout: self.options.request_timeout,
+            look_for_posted: self.options.look_for_posted,
         };
         let slots: Vec<Mutex<Option<DeliveryOutcome>>> =
             deliveries.iter().map(|_| Mutex::new(None)).collect();
