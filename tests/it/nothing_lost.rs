@@ -145,9 +145,11 @@ fn a_first_deploy_that_cannot_spool_leaves_its_commits_to_the_next_push() {
     }
 }
 
-/// Two pushes back to back while Jira is down for the first: the first's deliveries are
-/// spooled, so its deploy is recorded and the second push deploys only its own commit.
-/// Before, the second push linked the first's issues again under its own deploy.
+/// Two pushes back to back: the second arrives while the first's hook is still sending to a
+/// slow Jira. The first push's deliveries are spooled, so its deploy is recorded before it
+/// sends, and the second push deploys only its own commit. Before, the record moved only when
+/// the first hook ended, and the second push linked the first's issues again under its own
+/// deploy.
 #[test]
 fn back_to_back_pushes_link_each_issue_under_the_deploy_that_shipped_it() {
     let s = server();
@@ -156,28 +158,70 @@ fn back_to_back_pushes_link_each_issue_under_the_deploy_that_shipped_it() {
     s.push(None);
     let first = keys(1..=4);
     let a = s.work.commit(&format!("Release A\n\n{}", first.join(" ")));
-    s.jira.push_fault(down(503));
-    let log = s.push(None);
-    assert!(log.contains("spooled"), "{log}");
-    s.jira.reset();
     let b = s.work.commit("WEB-5: release B");
-    s.push(None);
-    for key in &first {
-        assert!(
-            s.links(key).is_empty(),
-            "{key} linked by push B: {:?}",
-            s.links(key)
-        );
+    s.jira.push_fault(Fault {
+        method: None,
+        path_prefix: None,
+        times: None,
+        probability: 1.0,
+        action: FaultAction::Delay { ms: 1500 },
+    });
+    let push = |rev: &str| {
+        git_command(s.work.path())
+            .arg("push")
+            .arg(s.server.path())
+            .arg(format!("{rev}:refs/heads/main"))
+            .env("JIRA_USER", "ci@example.com")
+            .env("JIRA_API_TOKEN", "token")
+            .env_remove("DEPLOYLINK_TRACKERS")
+            .env_remove("DEPLOYLINK_SPOOL")
+            .env_remove("XDG_CONFIG_HOME")
+            .env("HOME", s.work.path())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let mut push_a = push(&a);
+    let spool = s.server.path().join("deploylink/spool");
+    let started = Instant::now();
+    while spool_entries(&spool) == 0 && started.elapsed() < Duration::from_secs(20) {
+        std::thread::sleep(Duration::from_millis(2));
     }
-    assert_eq!(s.links("WEB-5").len(), 1);
-    assert!(s.links("WEB-5")[0].ends_with(&b));
+    // The first hook has spooled its deliveries and is sending them: the second push.
+    let mut push_b = push(&b);
+    let (a_out, b_out) = (
+        push_a.wait_with_output().unwrap(),
+        push_b.wait_with_output().unwrap(),
+    );
+    let log = format!("{}\n{}", text(&a_out.stderr), text(&b_out.stderr));
+    assert!(a_out.status.success() && b_out.status.success(), "{log}");
+    s.jira.clear_faults();
     let retried = s.retry();
     assert_eq!(retried.status.code(), Some(0), "{}", text(&retried.stderr));
     for key in &first {
         let links = s.links(key);
-        assert_eq!(links.len(), 1, "{key}: {links:?}");
-        assert!(links[0].ends_with(&a), "{key} under deploy A: {links:?}");
+        assert_eq!(links.len(), 1, "{key}: {links:?}\n{log}");
+        assert!(
+            links[0].ends_with(&a),
+            "{key} under deploy A only: {links:?}"
+        );
     }
+    let links = s.links("WEB-5");
+    assert_eq!(links.len(), 1, "{links:?}");
+    assert!(links[0].ends_with(&b));
+}
+
+fn spool_entries(spool: &Path) -> usize {
+    std::fs::read_dir(spool)
+        .map(|d| {
+            d.filter(|e| {
+                e.as_ref()
+                    .is_ok_and(|e| e.path().extension().is_some_and(|x| x == "json"))
+            })
+            .count()
+        })
+        .unwrap_or(0)
 }
 
 /// A repository with `link --spool` and the comment action (one issue per delivery).
