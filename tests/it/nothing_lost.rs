@@ -525,3 +525,186 @@ fn an_existing_spool_directory_keeps_its_mode() {
     assert_eq!(made.status.code(), Some(0));
     assert_eq!(mode(&fresh), 0o700, "a directory it creates is private");
 }
+
+const COMMENTING: &str = "version: 1
+default_tracker: acme
+repo_url: https://git.example.com/acme/shop
+projects:
+  shop:
+    keys: { projects: [WEB] }
+    actions: [remote-link, comment]
+    environments:
+      production: { refs: [refs/heads/main] }
+";
+
+/// SIGKILLs the post-receive hook at random moments while it delivers links and comments for
+/// 8 issues to a slow Jira (half the trials the environment's first deploy), then runs
+/// `retry` and a follow-up push. Every issue ends linked exactly once per deploy that shipped
+/// it (the killed push's, or the follow-up's when the killed push was not recorded, whose
+/// range then holds its commits) and commented exactly once per such deploy, and no issue is
+/// linked under a deploy that did not ship it. 4 seeded trials here;
+/// `scripts/crash-loop.sh` runs as many as asked (`DEPLOYLINK_CRASH_TRIALS`).
+#[test]
+fn a_hook_killed_at_random_moments_links_and_comments_each_issue_once() {
+    let number = |name: &str| std::env::var(name).ok().and_then(|v| v.parse::<u64>().ok());
+    let trials = number("DEPLOYLINK_CRASH_TRIALS").unwrap_or(4);
+    let seed = number("DEPLOYLINK_CRASH_SEED").unwrap_or(20261206);
+    let mut rng = fastrand::Rng::with_seed(seed);
+    let mut summary = Vec::new();
+    for trial in 0..trials {
+        let first_deploy = trial % 2 == 0;
+        let jira = Sandbox::start(Options {
+            latency: Duration::from_millis(15),
+            ..Options::default()
+        })
+        .unwrap();
+        let s = Server { jira, ..server() };
+        std::fs::write(
+            s.server.path().join("deploylink/trackers.yml"),
+            support::jira::trackers_file(&s.jira.url(), "    max_concurrency: 2\n"),
+        )
+        .unwrap();
+        if first_deploy {
+            s.work.commit("Initial commit");
+            s.push(None);
+            s.work.commit_file(
+                ".deploylink.yml",
+                COMMENTING,
+                "Add deploylink configuration",
+            );
+        } else {
+            s.work.commit_file(
+                ".deploylink.yml",
+                COMMENTING,
+                "Add deploylink configuration",
+            );
+            s.push(None);
+        }
+        let shipped = keys(1..=8);
+        let a = s
+            .work
+            .commit(&format!("Release A\n\n{}", shipped.join(" ")));
+        let old = s.server.git(&["rev-parse", "refs/heads/main"]);
+        // The push lands without the hook; the hook then runs as git runs it, and is killed.
+        s.server.git(&["config", "core.hooksPath", "no-hooks"]);
+        s.push(None);
+        s.server.git(&["config", "--unset", "core.hooksPath"]);
+        let kill_after_requests = rng.bool();
+        let (requests, wait) = (rng.usize(0..32), rng.u64(0..600));
+        let mut hook = support::cli::command()
+            .arg("--repo")
+            .arg(s.server.path())
+            .args(["hook", "post-receive"])
+            .env("JIRA_USER", "ci@example.com")
+            .env("JIRA_API_TOKEN", "token")
+            .env("HOME", s.work.path())
+            .env_remove("XDG_CONFIG_HOME")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        {
+            use std::io::Write;
+            let mut stdin = hook.stdin.take().unwrap();
+            writeln!(stdin, "{old} {a} refs/heads/main").unwrap();
+        }
+        let started = Instant::now();
+        if kill_after_requests {
+            while s.jira.requests().len() < requests && started.elapsed() < Duration::from_secs(10)
+            {
+                std::thread::sleep(Duration::from_millis(1));
+            }
+        } else {
+            std::thread::sleep(Duration::from_millis(wait));
+        }
+        let _ = hook.kill(); // SIGKILL
+        let finished = hook.wait().unwrap().success();
+        let sent = s.jira.requests().len();
+        let context = format!(
+            "trial {trial} (seed {seed}, first deploy {first_deploy}, kill after {}, {sent} requests{})",
+            if kill_after_requests { format!("{requests} requests") } else { format!("{wait} ms") },
+            if finished { ", it had finished" } else { "" }
+        );
+        let retried = s.retry();
+        assert_eq!(
+            retried.status.code(),
+            Some(0),
+            "{context}: {}{}",
+            text(&retried.stdout),
+            text(&retried.stderr)
+        );
+        let b = s.work.commit("WEB-100: follow-up");
+        let follow_up = s.push(None);
+        let b_shipped_a = follow_up.contains("2 commits");
+        let state = s.jira.state();
+        let mut under_b = 0;
+        for key in shipped.iter().chain(std::iter::once(&"WEB-100".to_owned())) {
+            let links = s.links(key);
+            let deploys: Vec<&str> = links
+                .iter()
+                .map(|g| {
+                    if g.ends_with(&a) {
+                        "A"
+                    } else if g.ends_with(&b) {
+                        "B"
+                    } else {
+                        "?"
+                    }
+                })
+                .collect();
+            let mut expected = Vec::new();
+            if key != "WEB-100" {
+                if deploys.contains(&"A") {
+                    expected.push("A");
+                }
+                if b_shipped_a {
+                    expected.push("B");
+                    under_b += 1;
+                }
+            } else {
+                expected.push("B");
+            }
+            let mut sorted = deploys.clone();
+            sorted.sort_unstable();
+            assert_eq!(
+                sorted, expected,
+                "{context}: {key} linked under {deploys:?}\n{follow_up}"
+            );
+            assert!(!expected.is_empty(), "{context}: {key} never linked");
+            for (deploy, sha) in [("A", &a), ("B", &b)] {
+                let comments = state
+                    .comments(key)
+                    .iter()
+                    .filter(|c| {
+                        c["properties"].as_array().is_some_and(|p| {
+                            p.iter().any(|p| {
+                                p["value"]["deploy"]
+                                    .as_str()
+                                    .is_some_and(|d| d.ends_with(sha.as_str()))
+                            })
+                        })
+                    })
+                    .count();
+                let want = usize::from(expected.contains(&deploy));
+                assert_eq!(
+                    comments, want,
+                    "{context}: {key} comments of deploy {deploy}"
+                );
+            }
+        }
+        assert_eq!(
+            spool_entries(&s.server.path().join("deploylink/spool")),
+            0,
+            "{context}"
+        );
+        summary.push(format!(
+            "{context}: {under_b} of 8 issues left to the follow-up deploy"
+        ));
+    }
+    eprintln!(
+        "hook crash trials (seed {seed}): {} of {trials} passed\n  {}",
+        summary.len(),
+        summary.join("\n  ")
+    );
+}
