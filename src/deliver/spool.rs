@@ -431,13 +431,19 @@ mod tests {
             let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
             assert_eq!(mode(spool.dir()), 0o700);
             assert_eq!(mode(&path), 0o600);
+            assert_eq!(mode(&path.with_extension("state")), 0o600);
         }
         // No temporary file is left.
         let names: Vec<String> = std::fs::read_dir(spool.dir())
             .unwrap()
             .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
             .collect();
-        assert!(names.iter().all(|n| n.ends_with(".json")), "{names:?}");
+        assert!(
+            names
+                .iter()
+                .all(|n| n.ends_with(".json") || n.ends_with(".state")),
+            "{names:?}"
+        );
         spool.done(&path).unwrap();
         assert_eq!(spool.list().unwrap().len(), 1);
     }
@@ -453,5 +459,82 @@ mod tests {
         assert!(claim(&path).is_some(), "released with the claim");
         spool.done(&path).unwrap();
         assert!(claim(&path).is_none(), "gone");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn only_a_directory_it_creates_gets_its_mode_set() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o7777;
+        std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o1777)).unwrap();
+        Spool::open(dir.path()).unwrap();
+        assert_eq!(
+            mode(dir.path()),
+            0o1777,
+            "an existing directory is left as it is"
+        );
+        let made = dir.path().join("a/b/spool");
+        Spool::open(&made).unwrap();
+        assert_eq!(mode(&made), 0o700);
+    }
+
+    #[test]
+    fn a_batch_is_put_in_place_whole_and_keeps_what_waits_already() {
+        let dir = tempfile::tempdir().unwrap();
+        let spool = Spool::open(dir.path()).unwrap();
+        let first = spool.put(&delivery("WEB-1")).unwrap();
+        spool.failed(&first, "503").unwrap();
+        let batch: Vec<Delivery> = (1..=50).map(|i| delivery(&format!("WEB-{i}"))).collect();
+        let paths = spool.put_all(&batch).unwrap();
+        assert_eq!(paths.len(), 50);
+        assert_eq!(paths[0], first);
+        let listed = spool.list().unwrap();
+        assert_eq!(listed.len(), 50);
+        let kept = listed.iter().find(|s| s.path == first).unwrap();
+        assert_eq!(
+            kept.entry.attempts, 1,
+            "the waiting entry and its tries are kept"
+        );
+        let names: Vec<String> = std::fs::read_dir(spool.dir())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        assert!(names.iter().all(|n| !n.ends_with(".tmp")), "{names:?}");
+        spool.done(&first).unwrap();
+        assert!(!first.exists() && !first.with_extension("state").exists());
+    }
+
+    /// The figure in docs/reliability.md: 20,000 deliveries spooled one durable file each
+    /// (the former way: temporary file, fsync, rename, directory fsync) and as one batch.
+    /// `cargo test --release --lib -- --ignored spooling_20000 --nocapture` (in a directory
+    /// on a real disk: `TMPDIR=...`).
+    #[test]
+    #[ignore = "a measurement: run it on purpose"]
+    fn spooling_20000_deliveries() {
+        let batch: Vec<Delivery> = (1..=20_000)
+            .map(|i| delivery(&format!("WEB-{i}")))
+            .collect();
+        let dir = tempfile::tempdir().unwrap();
+        let each = Spool::open(&dir.path().join("each")).unwrap();
+        let started = std::time::Instant::now();
+        for d in &batch {
+            let entry = Entry {
+                version: 1,
+                delivery: d.clone(),
+                spooled_at: now(),
+                attempts: 0,
+                last_error: None,
+            };
+            let text = serde_json::to_vec_pretty(&entry).unwrap();
+            durable::write(&each.path_of(d), &text, durable::Access::Private).unwrap();
+        }
+        let one_by_one = started.elapsed();
+        let batched = Spool::open(&dir.path().join("batch")).unwrap();
+        let started = std::time::Instant::now();
+        batched.put_all(&batch).unwrap();
+        let at_once = started.elapsed();
+        assert_eq!(batched.list().unwrap().len(), 20_000);
+        eprintln!("20,000 deliveries: one fsync each {one_by_one:?}, one batch {at_once:?}");
     }
 }
