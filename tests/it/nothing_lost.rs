@@ -182,14 +182,14 @@ fn back_to_back_pushes_link_each_issue_under_the_deploy_that_shipped_it() {
             .spawn()
             .unwrap()
     };
-    let mut push_a = push(&a);
+    let push_a = push(&a);
     let spool = s.server.path().join("deploylink/spool");
     let started = Instant::now();
     while spool_entries(&spool) == 0 && started.elapsed() < Duration::from_secs(20) {
         std::thread::sleep(Duration::from_millis(2));
     }
     // The first hook has spooled its deliveries and is sending them: the second push.
-    let mut push_b = push(&b);
+    let push_b = push(&b);
     let (a_out, b_out) = (
         push_a.wait_with_output().unwrap(),
         push_b.wait_with_output().unwrap(),
