@@ -333,18 +333,24 @@ impl Spool {
             }
             Err(e) => log::error!("{}", self.error("journal the push", e)),
         }
+        // This push's input is kept as it is (its line numbers name its errors), after the
+        // lines of the earlier pushes that it does not repeat.
+        let own_lines: std::collections::HashSet<&[u8]> = input.split(|&b| b == b'\n').collect();
         for (_, text) in &earlier {
             lines.extend(text.split(|&b| b == b'\n'));
         }
-        lines.extend(input.split(|&b| b == b'\n'));
         let mut seen = std::collections::HashSet::new();
         let mut all = Vec::new();
-        for line in lines.into_iter().filter(|l| !l.is_empty()) {
+        for line in lines
+            .into_iter()
+            .filter(|l| !l.is_empty() && !own_lines.contains(l))
+        {
             if seen.insert(line) {
                 all.extend_from_slice(line);
                 all.push(b'\n');
             }
         }
+        all.extend_from_slice(input);
         (all, held)
     }
 
