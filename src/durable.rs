@@ -61,6 +61,52 @@ pub fn write(path: &Path, bytes: &[u8], access: Access) -> io::Result<()> {
     sync_dir(&dir)
 }
 
+/// Writes `bytes` to a new temporary file `.NAME.XXXXXX.tmp` (0600) beside `path`, not
+/// flushed and closed (so a batch of thousands holds no descriptor): flush a batch with
+/// [`sync_files`], then `persist` each over its path and [`sync_dir`] once. Removed when
+/// dropped unpersisted.
+pub fn write_unsynced_temp(path: &Path, bytes: &[u8]) -> io::Result<tempfile::TempPath> {
+    let dir = match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let prefix = format!(
+        ".{}.",
+        path.file_name()
+            .map_or_else(|| "deploylink".into(), |n| n.to_string_lossy())
+    );
+    let mut temp = tempfile::Builder::new()
+        .prefix(&prefix)
+        .suffix(".tmp")
+        .tempfile_in(&dir)?;
+    temp.write_all(bytes)?;
+    Ok(temp.into_temp_path())
+}
+
+/// Makes the contents of `files` (all in `dir`) durable with one flush: `syncfs` of the
+/// directory's file system on Linux, an fsync of each file elsewhere.
+pub fn sync_files(dir: &Path, files: &[&Path]) -> io::Result<()> {
+    #[cfg(target_os = "linux")]
+    {
+        use std::os::fd::AsRawFd;
+        let _ = files;
+        let handle = fs::File::open(dir)?;
+        // SAFETY: syncfs takes a descriptor we own for the duration of the call.
+        if unsafe { libc::syncfs(handle.as_raw_fd()) } != 0 {
+            return Err(io::Error::last_os_error());
+        }
+        Ok(())
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        let _ = dir;
+        for file in files {
+            fs::File::open(file)?.sync_all()?;
+        }
+        Ok(())
+    }
+}
+
 /// Makes a rename or a removal in `dir` durable.
 pub fn sync_dir(dir: &Path) -> io::Result<()> {
     // Directories can be opened and fsynced on Unix; elsewhere the rename is what we have.

@@ -74,7 +74,8 @@ pub fn ci(global: &GlobalArgs, args: &CiArgs, out: &mut dyn Write) -> Result<()>
     };
     let (config, deploys) = plan_deepening(global, &mut repo, &inputs, &mut deepened)?;
     let trackers: Vec<&Tracker> = config.trackers().map(|(t, _)| t).collect();
-    let how = Delivering::from_args(&args.delivery)?;
+    let mut how = Delivering::from_args(&args.delivery)?;
+    how.options.not_spooled = super::link::not_spooled(&config);
     deliver_deploys(global, &repo, &trackers, &deploys, how, out)
 }
 

@@ -265,6 +265,12 @@ pub struct RetryArgs {
     /// Only list what waits: age, attempts, last error
     #[arg(long)]
     pub list: bool,
+    /// Remove the waiting delivery ID (its file name without .json, as --list shows) unsent
+    #[arg(long, value_name = "ID", conflicts_with = "list")]
+    pub drop: Vec<String>,
+    /// Remove every waiting delivery of tracker NAME unsent (one whose site moved: re-run the deploy instead)
+    #[arg(long, value_name = "NAME", conflicts_with = "list")]
+    pub drop_tracker: Vec<String>,
     /// The spool (default: $DEPLOYLINK_SPOOL, else the repository's $GIT_DIR/deploylink/spool)
     #[arg(long, value_name = "DIR")]
     pub spool: Option<PathBuf>,

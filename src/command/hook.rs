@@ -50,6 +50,20 @@ fn post_receive(global: &GlobalArgs, args: &PostReceiveArgs, out: &mut dyn Write
     let started = Instant::now();
     let input = read_stdin()?;
     let repo = Repo::open(global.repo.as_deref())?;
+    let spool_dir = spool::location(args.spool.as_deref(), Some(repo.git_dir()));
+    let spool = match spool_dir.as_deref().map(Spool::open).transpose() {
+        Ok(spool) => spool,
+        Err(error) => {
+            log::error!("{error}; delivering without a spool");
+            None
+        }
+    };
+    // The push is journaled before anything else, and pushes whose hook was killed before
+    // it recorded them are taken up again first.
+    let (input, held) = match &spool {
+        Some(spool) => spool.hold_push(&input),
+        None => (input, spool::HeldPushes::default()),
+    };
     let (refs, bad) = push::parse_received(&input);
     for line in &bad {
         log::error!("{line}; this line is skipped, the others are used");
@@ -113,14 +127,6 @@ fn post_receive(global: &GlobalArgs, args: &PostReceiveArgs, out: &mut dyn Write
             }
         }
     }
-    let spool_dir = spool::location(args.spool.as_deref(), Some(repo.git_dir()));
-    let spool = match spool_dir.as_deref().map(Spool::open).transpose() {
-        Ok(spool) => spool,
-        Err(error) => {
-            log::error!("{error}; delivering without a spool");
-            None
-        }
-    };
     let how = Delivering {
         options: RunOptions {
             dry_run: false,
@@ -128,7 +134,8 @@ fn post_receive(global: &GlobalArgs, args: &PostReceiveArgs, out: &mut dyn Write
             budget: args.budget.saturating_sub(started.elapsed()),
             request_timeout: args.request_timeout.duration,
             record: true,
-            spool,
+            spool: spool.clone(),
+            not_spooled: configs.iter().flat_map(super::link::not_spooled).collect(),
             progress: None,
         },
         on_error: args.on_error,
@@ -138,6 +145,9 @@ fn post_receive(global: &GlobalArgs, args: &PostReceiveArgs, out: &mut dyn Write
     } else {
         deliver_deploys(global, &repo, &trackers, &deploys, how, out)
     };
+    if let (Some(spool), true) = (&spool, delivered.is_ok()) {
+        spool.release_pushes(held);
+    }
     match (args.on_error, first_error, delivered) {
         (_, _, Err(error)) => Err(error),
         (OnError::Fail, Some(error), _) => Err(error),

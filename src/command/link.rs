@@ -4,7 +4,7 @@
 use std::io::Write;
 
 use crate::command::cli::{DeliveryArgs, GlobalArgs, LinkArgs, OnError};
-use crate::config::Tracker;
+use crate::config::{Config, Tracker, TrackersOrigin};
 use crate::deliver::run::{self, RunOptions};
 use crate::deliver::spool::{self, Spool};
 use crate::error::Result;
@@ -20,7 +20,8 @@ pub fn link(global: &GlobalArgs, args: &LinkArgs, out: &mut dyn Write) -> Result
         number: args.run_number,
     };
     let (config, deploys) = super::prepare(global, &repo, &args.plan, run)?;
-    let how = Delivering::from_args(&args.delivery)?;
+    let mut how = Delivering::from_args(&args.delivery)?;
+    how.options.not_spooled = not_spooled(&config);
     let trackers: Vec<&Tracker> = config.trackers().map(|(t, _)| t).collect();
     deliver_deploys(global, &repo, &trackers, &deploys, how, out)
 }
@@ -42,11 +43,29 @@ impl Delivering {
                 request_timeout: args.request_timeout.duration,
                 record: args.record,
                 spool: spool_from(args.spool.as_deref())?,
+                not_spooled: Vec::new(),
                 progress: None,
             },
             on_error: args.on_error,
         })
     }
+}
+
+/// The trackers whose deliveries must not be spooled, and why: those of the repository's
+/// own file. `retry` reads trackers only from the organization file (on a server, the
+/// server's), so a spooled delivery of theirs could never be sent: it is sent now or fails
+/// the run instead.
+pub fn not_spooled(config: &Config) -> Vec<(String, String)> {
+    config
+        .trackers()
+        .filter(|(_, origin)| **origin == TrackersOrigin::Repository)
+        .map(|(t, _)| {
+            (
+                t.name.clone(),
+                "comes from the repository's own file, which `deploylink retry` does not read; define it in the organization file (`deploylink tracker connect`) to have its deliveries spooled".to_owned(),
+            )
+        })
+        .collect()
 }
 
 /// Delivers every delivery of `deploys`, records them if asked, writes the report, and

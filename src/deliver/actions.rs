@@ -400,24 +400,36 @@ fn comment_once(
             Some("this deploy already commented on the issue".into()),
         );
     }
-    let post = Request {
-        method: Method::Post,
-        url: &delivery.url,
-        auth: RequestAuth::Site(&session.auth),
-        body: Body::Json(&delivery.body),
-        timeout: REQUEST_TIMEOUT,
+    // A spooled comment may have been posted by a run killed before it recorded it: the
+    // comment carries the deploy's marker, so one look at the newest comments tells.
+    let posted = if context.look_for_posted {
+        let url = comment::recent_comments_url(&session.tracker.url, version, key);
+        let get = Request {
+            method: Method::Get,
+            url: &url,
+            auth: RequestAuth::Site(&session.auth),
+            body: Body::None,
+            timeout: REQUEST_TIMEOUT,
+        };
+        match attempt::send(
+            session,
+            get,
+            Credential::Site,
+            Idempotency::Idempotent,
+            context,
+            sent,
+        ) {
+            Sent::Answer(r) => serde_json::from_str::<Value>(&r.body)
+                .is_ok_and(|page| comment::marked_comment(&page, &delivery.deploy)),
+            other => return ended(session, delivery, other, Credential::Site),
+        }
+    } else {
+        false
     };
-    // Not idempotent: a comment POST that may have been processed is not sent again.
-    match attempt::send(
-        session,
-        post,
-        Credential::Site,
-        Idempotency::NotIdempotent,
-        context,
-        sent,
-    ) {
-        Sent::Answer(_) => {}
-        other => return ended(session, delivery, other, Credential::Site),
+    if !posted {
+        if let Some(outcome) = post_comment(session, delivery, context, sent) {
+            return outcome;
+        }
     }
     let value = comment::remember(property.as_ref(), &delivery.deploy);
     let put = Request {
@@ -440,6 +452,34 @@ fn comment_once(
             remembered_failure(delivery, key, &response::describe(&r))
         }
         Sent::Failed { reason, .. } => remembered_failure(delivery, key, &reason),
+    }
+}
+
+/// Posts the comment; `Some` with the outcome when it was not posted.
+fn post_comment(
+    session: &Session,
+    delivery: &Delivery,
+    context: &Context,
+    sent: &mut u32,
+) -> Option<Vec<KeyOutcome>> {
+    let post = Request {
+        method: Method::Post,
+        url: &delivery.url,
+        auth: RequestAuth::Site(&session.auth),
+        body: Body::Json(&delivery.body),
+        timeout: REQUEST_TIMEOUT,
+    };
+    // Not idempotent: a comment POST that may have been processed is not sent again.
+    match attempt::send(
+        session,
+        post,
+        Credential::Site,
+        Idempotency::NotIdempotent,
+        context,
+        sent,
+    ) {
+        Sent::Answer(_) => None,
+        other => Some(ended(session, delivery, other, Credential::Site)),
     }
 }
 

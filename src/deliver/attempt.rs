@@ -14,6 +14,10 @@ pub(super) struct Context {
     pub policy: RetryPolicy,
     pub deadline: Instant,
     pub request_timeout: Duration,
+    /// Whether a comment not yet recorded in the issue property may have been posted all
+    /// the same (a spooled delivery: its sender may have been killed between the two), so
+    /// the issue's comments are looked through for its marker first.
+    pub look_for_posted: bool,
 }
 
 /// Which credential a request carries: a refusal of one does not stop the other.

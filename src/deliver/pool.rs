@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use super::attempt::Context;
 use super::retry::RetryPolicy;
 use super::session::Session;
-use super::{actions, Delivery, DeliveryOutcome, Sink};
+use super::{actions, Delivery, DeliveryOutcome, IssueResult, Sink};
 
 /// How a run delivers.
 #[derive(Clone, Debug)]
@@ -20,6 +20,8 @@ pub struct Options {
     /// broken connection, retried when the request is idempotent.
     pub request_timeout: Duration,
     pub policy: RetryPolicy,
+    /// See `Context::look_for_posted`: `retry` sets it.
+    pub look_for_posted: bool,
 }
 
 impl Default for Options {
@@ -28,6 +30,7 @@ impl Default for Options {
             budget: Duration::from_secs(120),
             request_timeout: crate::jira::client::REQUEST_TIMEOUT,
             policy: RetryPolicy::default(),
+            look_for_posted: false,
         }
     }
 }
@@ -41,10 +44,17 @@ pub struct Jira {
     /// Called as each delivery ends, with its index: the spool removes what was made at
     /// once, so a run killed later does not send it again.
     on_done: Option<OnDone>,
+    /// Called before each delivery is sent: what must be held while it is sent and settled
+    /// (the spool's lock on its file), or why it is not sent by this run.
+    claim: Option<ClaimFn>,
 }
 
 /// See [`Jira::on_done`].
 pub type OnDone = Box<dyn Fn(usize, &mut DeliveryOutcome) + Send + Sync>;
+
+/// See [`Jira::claim`]: `Ok(guard)` to send (the guard is dropped once `on_done` returned),
+/// `Err(reason)` when another run has it: its keys are reported `spooled` with the reason.
+pub type ClaimFn = Box<dyn Fn(usize) -> Result<Box<dyn Send>, String> + Send + Sync>;
 
 impl Jira {
     pub fn new(sessions: Vec<Session>, options: Options) -> Jira {
@@ -53,7 +63,14 @@ impl Jira {
             options,
             progress: None,
             on_done: None,
+            claim: None,
         }
+    }
+
+    /// Calls `claim` with each delivery's index before sending it; see [`ClaimFn`].
+    pub fn claim(mut self, claim: ClaimFn) -> Jira {
+        self.claim = Some(claim);
+        self
     }
 
     /// Calls `done` with each delivery's index and outcome as soon as it ends.
@@ -79,6 +96,7 @@ impl Sink for Jira {
             policy: self.options.policy.clone(),
             deadline: Instant::now() + self.options.budget,
             request_timeout: self.options.request_timeout,
+            look_for_posted: self.options.look_for_posted,
         };
         let slots: Vec<Mutex<Option<DeliveryOutcome>>> =
             deliveries.iter().map(|_| Mutex::new(None)).collect();
@@ -94,6 +112,7 @@ impl Sink for Jira {
             .collect();
         let progress = self.progress.take();
         let on_done = self.on_done.take();
+        let claim = self.claim.take();
         if let Some(bar) = &progress {
             bar.set_length(deliveries.len() as u64);
         }
@@ -106,10 +125,30 @@ impl Sink for Jira {
                     scope.spawn(|| loop {
                         let n = next.fetch_add(1, Ordering::Relaxed);
                         let Some(&i) = mine.get(n) else { break };
+                        let held = match claim.as_ref().map(|claim| claim(i)) {
+                            Some(Err(reason)) => {
+                                let mut result =
+                                    DeliveryOutcome::not_made(deliveries[i].clone(), &reason);
+                                for key in result
+                                    .keys
+                                    .iter_mut()
+                                    .filter(|k| k.result == IssueResult::Failed)
+                                {
+                                    key.result = IssueResult::Spooled;
+                                }
+                                if let Ok(mut slot) = slots[i].lock() {
+                                    *slot = Some(result);
+                                }
+                                continue;
+                            }
+                            Some(Ok(held)) => Some(held),
+                            None => None,
+                        };
                         let mut result = actions::run(session, &deliveries[i], &context);
                         if let Some(done) = &on_done {
                             done(i, &mut result);
                         }
+                        drop(held);
                         if let Ok(mut slot) = slots[i].lock() {
                             *slot = Some(result);
                         }

@@ -36,6 +36,9 @@ pub struct RunOptions {
     pub record: bool,
     /// Where deliveries wait until they are made (written ahead of sending).
     pub spool: Option<Spool>,
+    /// Trackers whose deliveries the spool must not take, and why: `retry` could not send
+    /// them (trackers from a repository's own file, which `retry` never reads).
+    pub not_spooled: Vec<(String, String)>,
     /// A progress bar for long runs (the command decides whether there is a terminal).
     pub progress: Option<indicatif::ProgressBar>,
 }
@@ -68,6 +71,11 @@ pub enum RunFailure {
 /// Delivers every delivery of `deploys` through sessions for `trackers`, then records the
 /// deploys if asked. Fails only when a record cannot be written (or, without a spool, when
 /// a tracker cannot be opened).
+///
+/// With a spool, a deploy is recorded as soon as its deliveries are durably spooled (from
+/// then on the spool owns them); when the spool cannot be written, it is recorded only once
+/// every delivery of it is made. A first deploy of an environment first records its base,
+/// so that a run killed before the record moves leaves its commits to the next deploy.
 pub fn run(
     repo: &Repo,
     trackers: &[&Tracker],
@@ -83,11 +91,34 @@ pub fn run(
             spool_dir: None,
         });
     }
+    if options.record {
+        record_bases(repo, deploys)?;
+    }
+    // What the spool may hold: not what `retry` could never send.
+    let spoolable: Vec<bool> = deliveries
+        .iter()
+        .map(|d| {
+            !options
+                .not_spooled
+                .iter()
+                .any(|(name, _)| *name == d.tracker)
+        })
+        .collect();
     let journal = options
         .spool
         .as_ref()
-        .and_then(|spool| write_ahead(spool, &deliveries));
+        .and_then(|spool| write_ahead(spool, &deliveries, &spoolable));
     let spool = options.spool.as_ref().filter(|_| journal.is_some());
+    // Every delivery durably spooled: the spool owns them, the deploys are recorded now.
+    let recorded_early = options.record
+        && journal
+            .as_ref()
+            .is_some_and(|paths| paths.iter().all(Option::is_some));
+    let record_error = if recorded_early {
+        record(repo, deploys, &deliveries, |_| true).err()
+    } else {
+        None
+    };
     let sessions: Result<Vec<Session>, SessionError> =
         open_sessions(trackers, &deliveries).into_iter().collect();
     let mut setup_error = None;
@@ -108,13 +139,39 @@ pub fn run(
     // What no worker settled (nothing could be sent, or its tracker had no session).
     if let (Some(spool), Some(paths)) = (spool, &journal) {
         for (outcome, path) in outcomes.iter_mut().zip(paths) {
-            if outcome.keys.iter().any(|k| k.result == IssueResult::Failed) {
-                settle_one(spool, path, outcome);
+            if let Some(path) = path {
+                if outcome.keys.iter().any(|k| k.result == IssueResult::Failed) {
+                    settle_one(spool, path, outcome);
+                }
             }
         }
     }
-    if options.record {
-        record(repo, deploys, &outcomes)?;
+    for outcome in &mut outcomes {
+        if let Some((name, why)) = options
+            .not_spooled
+            .iter()
+            .find(|(name, _)| *name == outcome.delivery.tracker)
+        {
+            if spool.is_some() && outcome.undelivered() {
+                for key in outcome.keys.iter_mut() {
+                    if key.result == IssueResult::Failed {
+                        let reason = key.reason.take().unwrap_or_default();
+                        key.reason = Some(format!(
+                            "{reason}; not spooled: tracker '{name}' {why}, so `deploylink retry` could not send it"
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    if options.record && !recorded_early {
+        // Made, or spooled: what is `failed` now was neither.
+        let made: Vec<bool> = outcomes.iter().map(|o| !o.undelivered()).collect();
+        let plain: Vec<Delivery> = outcomes.iter().map(|o| o.delivery.clone()).collect();
+        record(repo, deploys, &plain, |i| made[i])?;
+    }
+    if let Some(error) = record_error {
+        return Err(error.into());
     }
     Ok(Delivered {
         outcomes,
@@ -184,7 +241,7 @@ fn send(
     sessions: Vec<Session>,
     deliveries: Vec<Delivery>,
     options: &RunOptions,
-    journal: Option<(&Spool, &Vec<PathBuf>)>,
+    journal: Option<(&Spool, &Vec<Option<PathBuf>>)>,
 ) -> Vec<DeliveryOutcome> {
     let settings = deliver::Options {
         budget: options.budget,
@@ -196,23 +253,60 @@ fn send(
         jira = jira.with_progress(bar.clone());
     }
     if let Some((spool, paths)) = journal {
-        let (spool, paths) = (spool.clone(), paths.clone());
+        let (spool, held) = (spool.clone(), paths.clone());
         jira = jira.on_done(Box::new(move |i, outcome| {
-            if let Some(path) = paths.get(i) {
+            if let Some(Some(path)) = held.get(i) {
                 settle_one(&spool, path, outcome);
             }
         }));
+        jira = jira.claim(claim_entries(paths.clone()));
     }
     jira.deliver(deliveries)
 }
 
-/// Writes every delivery to the spool before it is sent; `None` (and a warning) when the
-/// spool cannot be written: delivering beats refusing to.
-fn write_ahead(spool: &Spool, deliveries: &[Delivery]) -> Option<Vec<PathBuf>> {
-    match deliveries.iter().map(|d| spool.put(d)).collect() {
-        Ok(paths) => Some(paths),
+/// Holds the spool's lock on each delivery's file while it is sent and settled, so that a
+/// `retry` running meanwhile does not send it too; one another run holds is left to it.
+pub fn claim_entries(paths: Vec<Option<PathBuf>>) -> crate::deliver::pool::ClaimFn {
+    Box::new(move |i| match paths.get(i) {
+        Some(Some(path)) => match crate::deliver::spool::claim(path) {
+            Some(held) => Ok(Box::new(held) as Box<dyn Send>),
+            None if path.exists() => {
+                Err("waits in the spool: another run (`deploylink retry`) is sending it".into())
+            }
+            None => Err("made by another run (`deploylink retry`) meanwhile".into()),
+        },
+        _ => Ok(Box::new(()) as Box<dyn Send>),
+    })
+}
+
+/// Writes every spoolable delivery to the spool before it is sent (one flush for all);
+/// `None` (and an error) when the spool cannot be written: the deliveries are then sent
+/// without it, and a deploy is recorded only if every delivery of it is made.
+fn write_ahead(
+    spool: &Spool,
+    deliveries: &[Delivery],
+    spoolable: &[bool],
+) -> Option<Vec<Option<PathBuf>>> {
+    let kept: Vec<Delivery> = deliveries
+        .iter()
+        .zip(spoolable)
+        .filter(|(_, &ok)| ok)
+        .map(|(d, _)| d.clone())
+        .collect();
+    match spool.put_all(&kept) {
+        Ok(paths) => {
+            let mut paths = paths.into_iter();
+            Some(
+                spoolable
+                    .iter()
+                    .map(|&ok| if ok { paths.next() } else { None })
+                    .collect(),
+            )
+        }
         Err(error) => {
-            log::warn!("{error}; delivering without a spool");
+            log::error!(
+                "{error}; delivering without the spool: a deploy with a failed delivery is not recorded"
+            );
             None
         }
     }
@@ -292,32 +386,75 @@ pub fn open_sessions(
     sessions
 }
 
-/// Moves `refs/deploylink/<project>/<environment>` to what each environment now runs, when
-/// its deploy succeeded (or was a rollback) and every delivery of it was made. A deploy with
-/// a failed delivery is not recorded, so the next deploy's range still contains its commits
-/// and their issues get linked then.
-fn record(repo: &Repo, deploys: &[Deploy], outcomes: &[DeliveryOutcome]) -> Result<(), GitError> {
+/// Whether `deploy` changes what its environment runs (and so is recorded).
+fn changes_environment(deploy: &Deploy) -> bool {
+    matches!(
+        deploy.status,
+        RangeStatus::Deployed | RangeStatus::RolledBack
+    ) && matches!(
+        deploy.state,
+        DeployState::Successful | DeployState::RolledBack
+    )
+}
+
+/// A first deploy of an environment (no record yet) records its base before anything else,
+/// so that a run killed, or a spool that cannot be written, leaves its commits to the next
+/// deploy instead of to a fallback base (a push's previous tip) that would skip them. Only a
+/// base of one commit can be recorded.
+fn record_bases(repo: &Repo, deploys: &[Deploy]) -> Result<(), GitError> {
     for deploy in deploys {
-        let changed_environment = matches!(
-            deploy.status,
-            RangeStatus::Deployed | RangeStatus::RolledBack
-        ) && matches!(
-            deploy.state,
-            DeployState::Successful | DeployState::RolledBack
-        );
-        if !changed_environment {
+        if deploy.status != RangeStatus::Deployed || !changes_environment(deploy) {
             continue;
         }
-        let failed = outcomes
+        let refname = range::deploy_ref(&deploy.project, &deploy.environment);
+        if repo.git().find_reference(&refname).is_ok() {
+            continue;
+        }
+        if let [base] = deploy.base.exclude.as_slice() {
+            repo.record_deploy(&refname, *base)?;
+            log::info!("first deploy: recorded its base {refname} = {base}");
+        }
+    }
+    Ok(())
+}
+
+/// Moves `refs/deploylink/<project>/<environment>` to what each environment now runs, when
+/// its deploy succeeded (or was a rollback) and `owned(i)` holds for each of its deliveries
+/// (`deliveries[i]`): made, or durably spooled. A deploy with a delivery that is neither is
+/// not recorded, so the next deploy's range still contains its commits and their issues get
+/// linked then.
+fn record(
+    repo: &Repo,
+    deploys: &[Deploy],
+    deliveries: &[Delivery],
+    owned: impl Fn(usize) -> bool,
+) -> Result<(), GitError> {
+    for deploy in deploys {
+        if !changes_environment(deploy) {
+            continue;
+        }
+        let failed = deliveries
             .iter()
-            .any(|o| o.delivery.deploy == deploy.id && o.undelivered());
+            .enumerate()
+            .any(|(i, d)| d.deploy == deploy.id && !owned(i));
         let refname = range::deploy_ref(&deploy.project, &deploy.environment);
         if failed {
-            log::warn!(
-                "{} -> {}: not recorded in {refname}, because a delivery failed: the next deploy will include these commits again",
-                deploy.project,
-                deploy.environment
-            );
+            if repo.git().find_reference(&refname).is_ok() {
+                log::warn!(
+                    "{} -> {}: not recorded in {refname}, because a delivery failed: the next deploy will include these commits again",
+                    deploy.project,
+                    deploy.environment
+                );
+            } else {
+                log::warn!(
+                    "{} -> {}: not recorded, because a delivery failed, and this environment has no record to start the next deploy from: its commits will not be linked again on their own; link them with `deploylink link --project {} --environment {} --to {}` and --from the commit the environment ran before",
+                    deploy.project,
+                    deploy.environment,
+                    deploy.project,
+                    deploy.environment,
+                    deploy.to
+                );
+            }
             continue;
         }
         repo.record_deploy(&refname, deploy.to)?;

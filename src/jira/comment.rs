@@ -22,12 +22,44 @@ pub struct CommentFacts<'a> {
     pub commits: &'a [String],
 }
 
-/// The request body: ADF on Cloud (REST 3), wiki markup on Data Center (REST 2).
-pub fn request_body(kind: TrackerKind, facts: &CommentFacts<'_>) -> Value {
-    match kind {
-        TrackerKind::JiraCloud => json!({"body": adf(facts)}),
-        TrackerKind::JiraDataCenter => json!({"body": wiki(facts)}),
-    }
+/// The comment property that marks a comment as a deploy's: `{"deploy": "<deploy id>"}`.
+pub const MARKER_KEY: &str = "deploylink";
+
+/// The request body: ADF on Cloud (REST 3), wiki markup on Data Center (REST 2), with the
+/// comment property [`MARKER_KEY`] naming the deploy, by which a re-send finds a comment
+/// posted by a run killed before it could record it.
+pub fn request_body(kind: TrackerKind, facts: &CommentFacts<'_>, deploy_id: &str) -> Value {
+    let body = match kind {
+        TrackerKind::JiraCloud => adf(facts),
+        TrackerKind::JiraDataCenter => Value::String(wiki(facts)),
+    };
+    json!({
+        "body": body,
+        "properties": [{"key": MARKER_KEY, "value": {"deploy": deploy_id}}],
+    })
+}
+
+/// `{url}/rest/api/{v}/issue/{key}/comment?expand=properties&orderBy=-created&maxResults=100`:
+/// the newest comments with their properties, where a comment of a deploy killed between
+/// posting it and recording it would be.
+pub fn recent_comments_url(site: &str, version: u8, key: &str) -> String {
+    format!(
+        "{}?expand=properties&orderBy=-created&maxResults=100",
+        comment_url(site, version, key)
+    )
+}
+
+/// Whether a page of comments (`GET .../comment`'s answer) holds one marked as `deploy_id`'s.
+pub fn marked_comment(page: &Value, deploy_id: &str) -> bool {
+    page["comments"].as_array().is_some_and(|comments| {
+        comments.iter().any(|comment| {
+            comment["properties"].as_array().is_some_and(|props| {
+                props.iter().any(|p| {
+                    p["key"] == MARKER_KEY && p["value"]["deploy"].as_str() == Some(deploy_id)
+                })
+            })
+        })
+    })
 }
 
 fn adf(facts: &CommentFacts<'_>) -> Value {

@@ -201,7 +201,7 @@ fn comments(tracker: &Tracker, deploy: &Deploy, text: &Text<'_>, out: &mut Vec<D
             keys: vec![issue.key.to_string()],
             method: "POST".into(),
             url: comment::comment_url(&tracker.url, version, issue.key.as_str()),
-            body: comment::request_body(tracker.kind, &facts),
+            body: comment::request_body(tracker.kind, &facts, &deploy.id),
             left_out: Vec::new(),
         });
     }

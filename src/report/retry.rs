@@ -13,8 +13,15 @@ use crate::deliver::KeyOutcome;
 pub struct Retried {
     pub delivered: usize,
     pub waiting: usize,
+    /// Of those waiting, the deliveries that can never be sent as they are (`--drop` them).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub cannot_send: usize,
     pub spool: PathBuf,
     pub results: Vec<KeyOutcome>,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 impl Report for Retried {
@@ -38,6 +45,12 @@ impl Report for Retried {
             self.waiting,
             self.spool.display()
         ));
+        if self.cannot_send > 0 {
+            text.push_str(&format!(
+                "{} of them can never be sent as they are (see above): `deploylink retry --list` shows why; `deploylink retry --drop ID` or `--drop-tracker NAME` removes them\n",
+                self.cannot_send
+            ));
+        }
         text
     }
 }
@@ -60,6 +73,9 @@ pub struct Waiting {
     pub age_seconds: u64,
     pub attempts: u32,
     pub last_error: Option<String>,
+    /// Why `retry` can never send it as it is, if so.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cannot_send: Option<String>,
 }
 
 impl Report for SpoolList {
@@ -77,6 +93,13 @@ impl Report for SpoolList {
                 plural(w.attempts as usize),
                 w.last_error.as_deref().unwrap_or("none yet"),
             ));
+            if let Some(why) = &w.cannot_send {
+                let id = w.file.file_stem().and_then(|n| n.to_str()).unwrap_or("");
+                text.push_str(&format!(
+                    "  cannot be sent: {why}\n  drop it: deploylink retry --drop {id} (or --drop-tracker {})\n",
+                    w.tracker
+                ));
+            }
         }
         text.push_str(&format!("{} waiting\n", self.waiting.len()));
         text
@@ -99,6 +122,7 @@ mod tests {
         let retried = Retried {
             delivered: 1,
             waiting: 0,
+            cannot_send: 0,
             spool: "/spool".into(),
             results: vec![KeyOutcome {
                 key: "WEB-1".into(),
@@ -132,6 +156,7 @@ mod tests {
                 age_seconds: 90,
                 attempts: 1,
                 last_error: None,
+                cannot_send: None,
             }],
         };
         assert_eq!(

@@ -35,6 +35,7 @@ mod init;
 mod jira_schemas;
 mod keys_corpus;
 mod keys_rules;
+mod nothing_lost;
 mod range;
 mod reports;
 mod sandbox;

@@ -149,6 +149,7 @@ fn platform(store: &mut Store, config: &Config, req: &Incoming, api: Api, rest: 
                         &json!({"id": id, "self": url}),
                     )
                 }
+                ("GET", ["comment"]) => comments(store, req, &key),
                 ("POST", ["comment"]) => {
                     let body = match checked_body(store, req, Operation::Comment(api)) {
                         Ok(body) => body,
@@ -256,6 +257,69 @@ fn remote_links(store: &Store, req: &Incoming, key: &str) -> Reply {
             ),
         },
     }
+}
+
+/// `GET .../issue/{key}/comment` (`getComments`): `startAt`, `maxResults` (at most 5000),
+/// `orderBy` (`created`, `+created`, `-created`) and `expand` (`renderedBody`,
+/// `properties`); a comment's `properties` are in the answer only when expanded. Other
+/// parameters, or values out of range, are refused with 400 as Jira does.
+fn comments(store: &mut Store, req: &Incoming, key: &str) -> Reply {
+    let mut start = 0usize;
+    let mut max = 5000usize;
+    let mut newest_first = false;
+    let mut with_properties = false;
+    let pairs = req.query.map(super::wire::form_pairs).unwrap_or_default();
+    for (name, value) in &pairs {
+        let bad = match name.as_str() {
+            "startAt" => value.parse().map(|n| start = n).is_err(),
+            "maxResults" => value.parse::<usize>().map(|n| max = n.min(5000)).is_err(),
+            "orderBy" => match value.as_str() {
+                "created" | "+created" => false,
+                "-created" => {
+                    newest_first = true;
+                    false
+                }
+                _ => true,
+            },
+            "expand" => {
+                let parts: Vec<&str> = value.split(',').map(str::trim).collect();
+                with_properties = parts.contains(&"properties");
+                !parts
+                    .iter()
+                    .all(|p| matches!(*p, "properties" | "renderedBody" | ""))
+            }
+            _ => true,
+        };
+        if bad {
+            let message = format!("The value '{value}' is not valid for the parameter '{name}'.");
+            store.reject(req.method, req.path, message.clone());
+            return Reply::platform_message(400, &message);
+        }
+    }
+    let mut all: Vec<Value> = store.state.comments(key).to_vec();
+    if newest_first {
+        all.reverse();
+    }
+    let total = all.len();
+    let page: Vec<Value> = all
+        .into_iter()
+        .skip(start)
+        .take(max)
+        .map(|mut comment| {
+            if let Some(map) = comment.as_object_mut() {
+                if with_properties {
+                    map.entry("properties").or_insert_with(|| json!([]));
+                } else {
+                    map.remove("properties");
+                }
+            }
+            comment
+        })
+        .collect();
+    Reply::json(
+        200,
+        &json!({"startAt": start, "maxResults": max, "total": total, "comments": page}),
+    )
 }
 
 fn set_property(store: &mut Store, req: &Incoming, api: Api, key: &str, property: &str) -> Reply {
