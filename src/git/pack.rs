@@ -27,6 +27,9 @@ const OBJ_REF_DELTA: u8 = 7;
 const MAX_DELTA_DEPTH: usize = 64;
 /// No commit is this large; a header claiming more is treated as damage.
 const MAX_OBJECT_SIZE: u64 = 1 << 30;
+/// How much of a commit `read_commit_start` inflates first: headers up to the committer line
+/// are about 250 bytes (one parent), 300 for a merge.
+const START_READ: usize = 320;
 
 /// The packs of one object directory.
 pub struct Packs {
@@ -37,6 +40,16 @@ struct Pack {
     index: Mmap,
     data: Mmap,
     count: usize,
+}
+
+/// Where a commit stored whole in a pack is, so that another thread can read it without
+/// looking it up in the index again.
+#[derive(Clone, Copy, Debug)]
+pub struct CommitAt {
+    pack: usize,
+    /// The start of the zlib stream in the pack.
+    at: usize,
+    size: usize,
 }
 
 /// One zlib stream, reused for every object a thread reads.
@@ -75,6 +88,71 @@ impl Packs {
             pack.find(id.as_bytes())
                 .is_some_and(|offset| pack.read_whole(offset, OBJ_COMMIT, inflater, out))
         })
+    }
+
+    /// Where commit `id` is, when it is stored whole in a pack.
+    pub fn locate_commit(&self, id: Oid) -> Option<CommitAt> {
+        self.packs.iter().enumerate().find_map(|(number, pack)| {
+            let offset = pack.find(id.as_bytes())?;
+            let at = usize::try_from(offset).ok()?;
+            let (kind, size, header) = object_header(pack.data.get(at..)?)?;
+            (kind == OBJ_COMMIT && size <= MAX_OBJECT_SIZE).then_some(CommitAt {
+                pack: number,
+                at: at + header,
+                size: usize::try_from(size).ok()?,
+            })
+        })
+    }
+
+    /// Reads the whole commit at `at` into `out`, replacing its contents.
+    pub fn read_commit_at(&self, at: CommitAt, inflater: &mut Inflater, out: &mut Vec<u8>) -> bool {
+        self.packs
+            .get(at.pack)
+            .and_then(|pack| pack.data.get(at.at..))
+            .is_some_and(|input| inflate(input, at.size, inflater, out))
+    }
+
+    /// Inflates only the start of the commit at `at` into `out` (replacing its contents): the
+    /// first bytes, then twice as many, and so on, until `enough(out, whole)` says so or the
+    /// whole commit is out. A commit's headers up to the committer line are a few hundred
+    /// bytes; its message and signature are most of it.
+    pub fn read_commit_start(
+        &self,
+        at: CommitAt,
+        inflater: &mut Inflater,
+        out: &mut Vec<u8>,
+        mut enough: impl FnMut(&[u8], bool) -> bool,
+    ) -> bool {
+        let Some(input) = self.packs.get(at.pack).and_then(|p| p.data.get(at.at..)) else {
+            return false;
+        };
+        let stream = &mut inflater.0;
+        stream.reset(true);
+        out.clear();
+        let mut want = at.size.min(START_READ);
+        loop {
+            let (read, written) = (stream.total_in() as usize, stream.total_out() as usize);
+            out.resize(want, 0);
+            let status = stream.decompress(
+                input.get(read..).unwrap_or_default(),
+                &mut out[written..],
+                FlushDecompress::None,
+            );
+            let now = stream.total_out() as usize;
+            out.truncate(now);
+            let whole = now == at.size;
+            match status {
+                Ok(Status::StreamEnd) if whole => return enough(out, true),
+                Ok(Status::Ok | Status::BufError) if now > written && !whole => {
+                    if enough(out, false) {
+                        return true;
+                    }
+                }
+                Ok(Status::Ok) if whole => return enough(out, true),
+                _ => return false, // damage, or no progress: the whole read reports it
+            }
+            want = (want * 2).min(at.size);
+        }
     }
 
     /// The type of object `id` (1 commit, 2 tree, 3 blob, 4 tag) from its pack entry header,

@@ -11,8 +11,8 @@ use std::path::{Path, PathBuf};
 
 use git2::{ObjectType, Oid, Repository};
 
-use crate::git::commit::{parse_commit, CommitRef};
-use crate::git::pack::{Inflater, Packs, OBJ_COMMIT, OBJ_TAG, OBJ_TREE};
+use crate::git::commit::{parse_commit, parse_links, CommitRef, Links};
+use crate::git::pack::{CommitAt, Inflater, Packs, OBJ_COMMIT, OBJ_TAG, OBJ_TREE};
 use crate::git::GitError;
 
 /// An opened repository.
@@ -115,12 +115,16 @@ impl Repo {
             return ids.iter().map(read).collect();
         }
         let chunk = ids.len().div_ceil(threads);
-        let (git_dir, from_env, packs) = (self.git.path(), self.from_env, &self.packs);
         std::thread::scope(|scope| {
             let workers: Vec<_> = ids
                 .chunks(chunk)
                 .map(|part| {
-                    scope.spawn(move || read_digests_alone(packs, git_dir, from_env, part, digest))
+                    let mut reader = self.commit_reader();
+                    scope.spawn(move || -> Result<Vec<T>, GitError> {
+                        part.iter()
+                            .map(|&id| reader.digest(id, None, digest))
+                            .collect()
+                    })
                 })
                 .collect();
             let mut digests = Vec::with_capacity(ids.len());
@@ -129,6 +133,47 @@ impl Repo {
             }
             Ok(digests)
         })
+    }
+
+    /// Where commit `id` is stored whole in a pack, for `commit_links` and `CommitReader`;
+    /// `None` sends the caller to `with_commit` (deltas, loose objects, a shallow boundary).
+    pub fn locate_commit(&self, id: Oid) -> Option<CommitAt> {
+        if self.is_shallow_boundary(id) {
+            return None;
+        }
+        self.packs.locate_commit(id)
+    }
+
+    /// Parents and committer time of the commit at `at`, inflating only the start of it (its
+    /// headers up to the committer line); `None` sends the caller to `with_commit`, which
+    /// reports what is wrong.
+    pub fn commit_links(&self, at: CommitAt) -> Option<(Vec<Oid>, i64)> {
+        let mut reader = self.reader.borrow_mut();
+        let (inflater, buffer) = &mut *reader;
+        let mut links = Links::Malformed;
+        let enough = |start: &[u8], whole: bool| {
+            links = parse_links(start, whole);
+            !matches!(links, Links::Incomplete)
+        };
+        if !self.packs.read_commit_start(at, inflater, buffer, enough) {
+            return None;
+        }
+        match links {
+            Links::Found { parents, time } => Some((parents, time)),
+            Links::Incomplete | Links::Malformed => None,
+        }
+    }
+
+    /// A reader of whole commits for another thread: the packs shared, its own zlib stream.
+    pub fn commit_reader(&self) -> CommitReader<'_> {
+        CommitReader {
+            packs: &self.packs,
+            git_dir: self.git.path(),
+            from_env: self.from_env,
+            inflater: Inflater::default(),
+            buffer: Vec::new(),
+            git: None,
+        }
     }
 
     pub fn git(&self) -> &Repository {
@@ -468,34 +513,44 @@ fn reopen(git_dir: &Path, from_env: bool) -> Result<Repository, GitError> {
     })
 }
 
-/// A worker thread's share of `read_digests`: its own zlib stream, and its own libgit2
+/// Reads and digests whole commits on a thread of its own (`Repo` itself stays on one
+/// thread): from the shared packs with its own zlib stream, and through its own libgit2
 /// handle, opened only if some commit is not stored whole in a pack.
-fn read_digests_alone<T, F>(
-    packs: &Packs,
-    git_dir: &Path,
+pub struct CommitReader<'r> {
+    packs: &'r Packs,
+    git_dir: &'r Path,
     from_env: bool,
-    ids: &[Oid],
-    digest: &F,
-) -> Result<Vec<T>, GitError>
-where
-    F: Fn(Oid, &[u8]) -> T,
-{
-    let mut inflater = Inflater::default();
-    let mut buffer = Vec::new();
-    let mut git: Option<Repository> = None;
-    ids.iter()
-        .map(|&id| {
-            if !packs.read_commit(id, &mut inflater, &mut buffer) {
-                if git.is_none() {
-                    git = Some(reopen(git_dir, from_env)?);
-                }
-                let git = git.as_ref().ok_or(GitError::Internal)?;
-                buffer = read_raw_commit(git, id, false)?;
+    inflater: Inflater,
+    buffer: Vec<u8>,
+    git: Option<Repository>,
+}
+
+impl CommitReader<'_> {
+    /// `digest` of the message of commit `id`, found at `at` when that is known.
+    pub fn digest<T>(
+        &mut self,
+        id: Oid,
+        at: Option<CommitAt>,
+        digest: &impl Fn(Oid, &[u8]) -> T,
+    ) -> Result<T, GitError> {
+        let read = match at {
+            Some(at) => self
+                .packs
+                .read_commit_at(at, &mut self.inflater, &mut self.buffer),
+            None => self
+                .packs
+                .read_commit(id, &mut self.inflater, &mut self.buffer),
+        };
+        if !read {
+            if self.git.is_none() {
+                self.git = Some(reopen(self.git_dir, self.from_env)?);
             }
-            let commit = parse_commit(&buffer).ok_or(GitError::Corrupt { id })?;
-            Ok(digest(id, commit.message))
-        })
-        .collect()
+            let git = self.git.as_ref().ok_or(GitError::Internal)?;
+            self.buffer = read_raw_commit(git, id, false)?;
+        }
+        let commit = parse_commit(&self.buffer).ok_or(GitError::Corrupt { id })?;
+        Ok(digest(id, commit.message))
+    }
 }
 
 /// A commit's raw bytes through libgit2.
