@@ -27,9 +27,6 @@ const OBJ_REF_DELTA: u8 = 7;
 const MAX_DELTA_DEPTH: usize = 64;
 /// No commit is this large; a header claiming more is treated as damage.
 const MAX_OBJECT_SIZE: u64 = 1 << 30;
-/// How many compressed bytes `read_commit_start` inflates first: headers up to the committer
-/// line are about 250 bytes (one parent), 300 for a merge, and compress little (ids).
-const START_READ: usize = 320;
 /// How far from its first guess `Pack::find` probes a second time (a 5,000-entry fan-out
 /// bucket of uniformly spread ids puts the guess within about 40 entries).
 const GUESS_STEP: usize = 64;
@@ -43,16 +40,6 @@ struct Pack {
     index: Mmap,
     data: Mmap,
     count: usize,
-}
-
-/// Where a commit stored whole in a pack is, so that another thread can read it without
-/// looking it up in the index again.
-#[derive(Clone, Copy, Debug)]
-pub struct CommitAt {
-    pack: usize,
-    /// The start of the zlib stream in the pack.
-    at: usize,
-    size: usize,
 }
 
 /// One zlib stream, reused for every object a thread reads.
@@ -91,76 +78,6 @@ impl Packs {
             pack.find(id.as_bytes())
                 .is_some_and(|offset| pack.read_whole(offset, OBJ_COMMIT, inflater, out))
         })
-    }
-
-    /// Where commit `id` is, when it is stored whole in a pack.
-    pub fn locate_commit(&self, id: Oid) -> Option<CommitAt> {
-        self.packs.iter().enumerate().find_map(|(number, pack)| {
-            let offset = pack.find(id.as_bytes())?;
-            let at = usize::try_from(offset).ok()?;
-            let (kind, size, header) = object_header(pack.data.get(at..)?)?;
-            (kind == OBJ_COMMIT && size <= MAX_OBJECT_SIZE).then_some(CommitAt {
-                pack: number,
-                at: at + header,
-                size: usize::try_from(size).ok()?,
-            })
-        })
-    }
-
-    /// Reads the whole commit at `at` into `out`, replacing its contents.
-    pub fn read_commit_at(&self, at: CommitAt, inflater: &mut Inflater, out: &mut Vec<u8>) -> bool {
-        self.packs
-            .get(at.pack)
-            .and_then(|pack| pack.data.get(at.at..))
-            .is_some_and(|input| inflate(input, at.size, inflater, out))
-    }
-
-    /// Inflates only the start of the commit at `at` into `out` (replacing its contents): the
-    /// first bytes, then twice as many, and so on, until `enough(out, whole)` says so or the
-    /// whole commit is out. A commit's headers up to the committer line are a few hundred
-    /// bytes; its message and signature are most of it.
-    pub fn read_commit_start(
-        &self,
-        at: CommitAt,
-        inflater: &mut Inflater,
-        out: &mut Vec<u8>,
-        mut enough: impl FnMut(&[u8], bool) -> bool,
-    ) -> bool {
-        let Some(input) = self.packs.get(at.pack).and_then(|p| p.data.get(at.at..)) else {
-            return false;
-        };
-        let stream = &mut inflater.0;
-        stream.reset(true);
-        out.clear();
-        out.resize(at.size, 0);
-        // The input is given a slice at a time, not the output: zlib's fast loop runs only
-        // while a whole 258-byte match fits in the output, and the slow one is several times
-        // slower per byte.
-        let mut give = START_READ.min(input.len());
-        loop {
-            let (read, written) = (stream.total_in() as usize, stream.total_out() as usize);
-            let status = stream.decompress(
-                input.get(read..give).unwrap_or_default(),
-                out.get_mut(written..).unwrap_or_default(),
-                FlushDecompress::None,
-            );
-            let now = stream.total_out() as usize;
-            let whole = now == at.size;
-            match status {
-                Ok(Status::Ok | Status::BufError | Status::StreamEnd) if whole => {
-                    out.truncate(now);
-                    return enough(out, true);
-                }
-                Ok(Status::Ok | Status::BufError) if give < input.len() => {
-                    if now > written && enough(&out[..now], false) {
-                        out.truncate(now);
-                        return true;
-                    }
-                }
-                _ => return false, // damage, or no progress: the whole read reports it
-            }
-            give = (give * 2).min(input.len());
-        }
     }
 
     /// The type of object `id` (1 commit, 2 tree, 3 blob, 4 tag) from its pack entry header,

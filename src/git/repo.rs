@@ -11,8 +11,8 @@ use std::path::{Path, PathBuf};
 
 use git2::{ObjectType, Oid, Repository};
 
-use crate::git::commit::{parse_commit, parse_links, CommitRef, Links};
-use crate::git::pack::{CommitAt, Inflater, Packs, OBJ_COMMIT, OBJ_TAG, OBJ_TREE};
+use crate::git::commit::{parse_commit, CommitRef};
+use crate::git::pack::{Inflater, Packs, OBJ_COMMIT, OBJ_TAG, OBJ_TREE};
 use crate::git::GitError;
 
 /// An opened repository.
@@ -121,9 +121,7 @@ impl Repo {
                 .map(|part| {
                     let mut reader = self.commit_reader();
                     scope.spawn(move || -> Result<Vec<T>, GitError> {
-                        part.iter()
-                            .map(|&id| reader.digest(id, None, digest))
-                            .collect()
+                        part.iter().map(|&id| reader.digest(id, digest)).collect()
                     })
                 })
                 .collect();
@@ -135,36 +133,8 @@ impl Repo {
         })
     }
 
-    /// Where commit `id` is stored whole in a pack, for `commit_links` and `CommitReader`;
-    /// `None` sends the caller to `with_commit` (deltas, loose objects, a shallow boundary).
-    pub fn locate_commit(&self, id: Oid) -> Option<CommitAt> {
-        if self.is_shallow_boundary(id) {
-            return None;
-        }
-        self.packs.locate_commit(id)
-    }
-
-    /// Parents and committer time of the commit at `at`, inflating only the start of it (its
-    /// headers up to the committer line); `None` sends the caller to `with_commit`, which
-    /// reports what is wrong.
-    pub fn commit_links(&self, at: CommitAt) -> Option<(Vec<Oid>, i64)> {
-        let mut reader = self.reader.borrow_mut();
-        let (inflater, buffer) = &mut *reader;
-        let mut links = Links::Malformed;
-        let enough = |start: &[u8], whole: bool| {
-            links = parse_links(start, whole);
-            !matches!(links, Links::Incomplete)
-        };
-        if !self.packs.read_commit_start(at, inflater, buffer, enough) {
-            return None;
-        }
-        match links {
-            Links::Found { parents, time } => Some((parents, time)),
-            Links::Incomplete | Links::Malformed => None,
-        }
-    }
-
-    /// A reader of whole commits for another thread: the packs shared, its own zlib stream.
+    /// A reader of whole commits for another thread (`read_digests`): the packs shared, its
+    /// own zlib stream.
     pub fn commit_reader(&self) -> CommitReader<'_> {
         CommitReader {
             packs: &self.packs,
@@ -526,21 +496,11 @@ pub struct CommitReader<'r> {
 }
 
 impl CommitReader<'_> {
-    /// `digest` of the message of commit `id`, found at `at` when that is known.
-    pub fn digest<T>(
-        &mut self,
-        id: Oid,
-        at: Option<CommitAt>,
-        digest: &impl Fn(Oid, &[u8]) -> T,
-    ) -> Result<T, GitError> {
-        let read = match at {
-            Some(at) => self
-                .packs
-                .read_commit_at(at, &mut self.inflater, &mut self.buffer),
-            None => self
-                .packs
-                .read_commit(id, &mut self.inflater, &mut self.buffer),
-        };
+    /// `digest` of the message of commit `id`.
+    pub fn digest<T>(&mut self, id: Oid, digest: &impl Fn(Oid, &[u8]) -> T) -> Result<T, GitError> {
+        let read = self
+            .packs
+            .read_commit(id, &mut self.inflater, &mut self.buffer);
         if !read {
             if self.git.is_none() {
                 self.git = Some(reopen(self.git_dir, self.from_env)?);

@@ -12,34 +12,18 @@
 //! kept. Commits that git's commit-graph describes are walked without being read at all, and
 //! their messages are read and digested afterwards on several threads.
 //!
-//! Without a commit-graph every commit must be inflated, one after the other, to learn its
-//! parents. Once a walk has read `PARALLEL_AFTER` commits (a small range never pays for a
-//! thread), the walking thread inflates only the start of each commit, up to its committer
-//! line, and hands the commit's place in the pack to a second thread, which inflates the
-//! whole commit and digests its message. Its digests come back in the order they were sent
-//! and are put back in walk order at the end; the order of the output does not change.
-//!
 //! Every read error ends the walk with that error: a range is never silently truncated.
 
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap};
-use std::sync::mpsc;
-use std::thread::{Scope, ScopedJoinHandle};
 
 use git2::Oid;
 
-use crate::git::pack::CommitAt;
 use crate::git::repo::Repo;
 use crate::git::GitError;
 
 /// git's SLOP: how many extra all-excluded rounds to run before trusting commit dates.
 const SLOP: u32 = 5;
-
-/// Messages read in the walk itself before the second thread starts: below this, a range
-/// costs less than starting a thread (the last 100 commits of a branch take 3-5 ms in all).
-const PARALLEL_AFTER: usize = 1000;
-/// Commits handed to the second thread at a time: one wake-up per batch, not per commit.
-const BATCH: usize = 128;
 
 /// Which parents to follow from an included commit.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -70,46 +54,10 @@ struct Node<T> {
     time: i64,
     excluded: bool,
     queued: bool,
-    message: Message<T>,
+    /// `None` for excluded commits and for commits walked from the commit-graph, whose
+    /// messages are read at the end.
+    digest: Option<T>,
 }
-
-/// What the walk has of a commit's message.
-enum Message<T> {
-    /// Nothing: an excluded commit, or one walked from the commit-graph, whose message is
-    /// read at the end if it is in the range.
-    Unread,
-    Digested(T),
-    /// Handed to the second thread, whose `n`th digest it is.
-    Sent(usize),
-}
-
-/// The walking thread's end of the second thread's queue.
-struct Lane {
-    batch: Vec<(Oid, CommitAt)>,
-    sender: mpsc::Sender<Vec<(Oid, CommitAt)>>,
-    sent: usize,
-}
-
-impl Lane {
-    fn send(&mut self, id: Oid, at: CommitAt) -> usize {
-        self.batch.push((id, at));
-        if self.batch.len() == BATCH {
-            self.flush();
-        }
-        self.sent += 1;
-        self.sent - 1
-    }
-
-    fn flush(&mut self) {
-        if !self.batch.is_empty() {
-            let batch = std::mem::replace(&mut self.batch, Vec::with_capacity(BATCH));
-            // A closed queue means the thread stopped on an error: joining it reports that.
-            let _ = self.sender.send(batch);
-        }
-    }
-}
-
-type Reading<'s, T> = ScopedJoinHandle<'s, Result<Vec<T>, GitError>>;
 
 /// The state of one walk. `progress` is told the number of commits read so far.
 pub struct Walk<'r, T, F> {
@@ -121,10 +69,6 @@ pub struct Walk<'r, T, F> {
     included_in_queue: usize,
     parents: ParentMode,
     progress: &'r mut dyn FnMut(usize),
-    /// Included commits read whole by the walking thread so far.
-    read_whole: usize,
-    /// The second thread's queue, once it runs.
-    lane: Option<Lane>,
 }
 
 impl<'r, T, F> Walk<'r, T, F>
@@ -147,47 +91,16 @@ where
             included_in_queue: 0,
             parents,
             progress,
-            read_whole: 0,
-            lane: None,
         }
     }
 
     /// Runs the walk. `limit` stops it once more than that many commits are included.
     pub fn run(
-        self,
+        mut self,
         include: &[Oid],
         exclude: &[Oid],
         limit: Option<usize>,
     ) -> Result<WalkResult<T>, GitError> {
-        std::thread::scope(|scope| {
-            let mut reading = None;
-            let walked = self.walk(scope, &mut reading, include, exclude, limit);
-            // The walk is dropped by now, and with it the queue: the thread ends.
-            let late = match reading {
-                Some(thread) => thread.join().map_err(|_| GitError::Internal)?,
-                None => Ok(Vec::new()),
-            };
-            let (walk, output) = match walked? {
-                Walked::Done(walk, output) => (walk, output),
-                Walked::TooLarge { limit } => return Ok(WalkResult::TooLarge { limit }),
-            };
-            Ok(WalkResult::Commits(walk.collect(output, late?)?))
-        })
-    }
-
-    /// The walk proper; `reading` gets the second thread if one is started.
-    fn walk<'s>(
-        mut self,
-        scope: &'s Scope<'s, '_>,
-        reading: &mut Option<Reading<'s, T>>,
-        include: &[Oid],
-        exclude: &[Oid],
-        limit: Option<usize>,
-    ) -> Result<Walked<Self>, GitError>
-    where
-        'r: 's,
-        T: 's,
-    {
         for &id in exclude {
             self.add(id, true)?;
             self.mark_excluded(id);
@@ -199,9 +112,6 @@ where
         let mut last_included_time = i64::MAX;
         let mut slop = SLOP;
         while let Some((_, _, id)) = self.queue.pop() {
-            if reading.is_none() && self.read_whole >= PARALLEL_AFTER {
-                *reading = self.start_reading(scope);
-            }
             let (excluded, time, parents) = {
                 let node = self.nodes.get_mut(&id).ok_or(GitError::Internal)?;
                 node.queued = false;
@@ -226,43 +136,10 @@ where
             last_included_time = time;
             output.push(id);
             if let Some(limit) = limit.filter(|&limit| output.len() > limit) {
-                return Ok(Walked::TooLarge { limit });
+                return Ok(WalkResult::TooLarge { limit });
             }
         }
-        if let Some(mut lane) = self.lane.take() {
-            lane.flush();
-        }
-        Ok(Walked::Done(self, output))
-    }
-
-    /// Starts the second thread (on a machine with more than one core).
-    fn start_reading<'s>(&mut self, scope: &'s Scope<'s, '_>) -> Option<Reading<'s, T>>
-    where
-        'r: 's,
-        T: 's,
-    {
-        if std::thread::available_parallelism().map_or(1, |n| n.get()) < 2 {
-            self.read_whole = 0; // asked again after as many commits
-            return None;
-        }
-        let (sender, receiver) = mpsc::channel::<Vec<(Oid, CommitAt)>>();
-        let mut reader = self.repo.commit_reader();
-        let digest = self.digest;
-        let thread = scope.spawn(move || {
-            let mut digests = Vec::new();
-            for batch in receiver {
-                for (id, at) in batch {
-                    digests.push(reader.digest(id, Some(at), digest)?);
-                }
-            }
-            Ok(digests)
-        });
-        self.lane = Some(Lane {
-            batch: Vec::with_capacity(BATCH),
-            sender,
-            sent: 0,
-        });
-        Some(thread)
+        Ok(WalkResult::Commits(self.collect(output)?))
     }
 
     fn visit_parents(&mut self, parents: &[Oid], excluded: bool) -> Result<(), GitError> {
@@ -284,10 +161,8 @@ where
         Ok(())
     }
 
-    /// Reads commit `id` (from the commit-graph when it has it) and queues it. An excluded
-    /// commit is inflated only up to its committer line; an included one is read whole and
-    /// digested at once, or, once the second thread runs, read like an excluded one and handed
-    /// to that thread.
+    /// Reads commit `id` (from the commit-graph when it has it) and queues it; an included
+    /// commit read from the object database is digested at once.
     fn add(&mut self, id: Oid, excluded: bool) -> Result<(), GitError> {
         if let Some(node) = self.nodes.get(&id) {
             // Already known (listed twice on the command line): only exclusion can change it.
@@ -296,9 +171,13 @@ where
             }
             return Ok(());
         }
-        let (parents, time, message) = match self.repo.graph_links(id) {
-            Some((parents, time)) => (parents, time, Message::Unread),
-            None => self.read(id, excluded)?,
+        let digest = self.digest;
+        let (parents, time, digest) = match self.repo.graph_links(id) {
+            Some((parents, time)) => (parents, time, None),
+            None => self.repo.with_commit(id, |commit| {
+                let digest = (!excluded).then(|| digest(id, commit.message));
+                (commit.parents, commit.time, digest)
+            })?,
         };
         self.sequence += 1;
         (self.progress)(self.nodes.len() + 1);
@@ -311,7 +190,7 @@ where
             time,
             excluded,
             queued: true,
-            message,
+            digest,
         };
         self.nodes.insert(id, node);
         Ok(())
@@ -330,40 +209,12 @@ where
                 continue;
             }
             node.excluded = true;
-            node.message = Message::Unread;
+            node.digest = None;
             if node.queued {
                 self.included_in_queue -= 1;
             }
             stack.extend(node.parents.iter().copied());
         }
-    }
-
-    /// Reads commit `id` from the object database: see `add`.
-    fn read(&mut self, id: Oid, excluded: bool) -> Result<(Vec<Oid>, i64, Message<T>), GitError> {
-        if excluded || self.lane.is_some() {
-            let start = self.repo.locate_commit(id);
-            if let Some((at, (parents, time))) =
-                start.and_then(|at| Some((at, self.repo.commit_links(at)?)))
-            {
-                let message = match (&mut self.lane, excluded) {
-                    (Some(lane), false) => Message::Sent(lane.send(id, at)),
-                    _ => Message::Unread,
-                };
-                return Ok((parents, time, message));
-            }
-        }
-        // A delta, a loose object, a shallow boundary, damage: read whole (libgit2 reports).
-        if !excluded {
-            self.read_whole += 1;
-        }
-        let digest = self.digest;
-        self.repo.with_commit(id, |commit| {
-            let message = match excluded {
-                true => Message::Unread,
-                false => Message::Digested(digest(id, commit.message)),
-            };
-            (commit.parents, commit.time, message)
-        })
     }
 
     /// git's `still_interesting`: go on while any queued commit is included or newer than the
@@ -379,9 +230,8 @@ where
     }
 
     /// The walk's output minus the commits found to be excluded after they were output, each
-    /// with its digest: digested in the walk, by the second thread (`sent`, in the order they
-    /// were sent), or, for the commit-graph's commits, read and digested here, in parallel.
-    fn collect(mut self, output: Vec<Oid>, sent: Vec<T>) -> Result<Vec<WalkedCommit<T>>, GitError> {
+    /// with its digest; the commit-graph's commits are read and digested here, in parallel.
+    fn collect(mut self, output: Vec<Oid>) -> Result<Vec<WalkedCommit<T>>, GitError> {
         let kept: Vec<(Oid, Node<T>)> = output
             .into_iter()
             .filter_map(|id| self.nodes.take(&id).map(|node| (id, node)))
@@ -389,29 +239,20 @@ where
             .collect();
         let unread: Vec<Oid> = kept
             .iter()
-            .filter(|(_, node)| matches!(node.message, Message::Unread))
+            .filter(|(_, node)| node.digest.is_none())
             .map(|(id, _)| *id)
             .collect();
         let mut late = self.repo.read_digests(&unread, self.digest)?.into_iter();
-        let mut sent: Vec<Option<T>> = sent.into_iter().map(Some).collect();
         kept.into_iter()
             .map(|(id, node)| {
-                let digest = match node.message {
-                    Message::Digested(digest) => Some(digest),
-                    Message::Sent(n) => sent.get_mut(n).and_then(Option::take),
-                    Message::Unread => late.next(),
+                let digest = match node.digest {
+                    Some(digest) => digest,
+                    None => late.next().ok_or(GitError::Internal)?,
                 };
-                let digest = digest.ok_or(GitError::Internal)?;
                 Ok(WalkedCommit { id, digest })
             })
             .collect()
     }
-}
-
-/// How the walk proper ended.
-enum Walked<W> {
-    Done(W, Vec<Oid>),
-    TooLarge { limit: usize },
 }
 
 /// The commits read so far: in a vector, so that growing the id index moves 24-byte entries
@@ -469,7 +310,7 @@ impl<T> Nodes<T> {
             time: node.time,
             excluded: std::mem::replace(&mut node.excluded, true),
             queued: false,
-            message: std::mem::replace(&mut node.message, Message::Unread),
+            digest: node.digest.take(),
         })
     }
 }
