@@ -15,35 +15,62 @@ pub struct CommitRef<'a> {
     pub message: &'a [u8],
 }
 
+/// Parents and committer time, read from the headers at the start of a raw commit.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Links {
+    Found {
+        parents: Vec<Oid>,
+        time: i64,
+    },
+    /// `data` stops before the committer line ends: read more of the commit.
+    Incomplete,
+    /// No committer line before the end of the headers, a bad parent id, an unreadable time.
+    Malformed,
+}
+
+/// The parents and committer time of a raw commit from its first header lines, up to the
+/// committer line: git reads parents only before it (`parse_commit_buffer`), and this is what
+/// lets the walk inflate only the start of each commit. `whole` says whether `data` is the
+/// whole object or only its first bytes.
+pub fn parse_links(data: &[u8], whole: bool) -> Links {
+    let mut parents = Vec::new();
+    let mut rest = data;
+    loop {
+        let (line, next) = match memchr::memchr(b'\n', rest) {
+            Some(i) => (&rest[..i], &rest[i + 1..]),
+            None if whole => (rest, &rest[rest.len()..]),
+            None => return Links::Incomplete,
+        };
+        if line.is_empty() {
+            return Links::Malformed; // the end of the headers (or of the object), no committer
+        }
+        if let Some(hex) = line.strip_prefix(b"parent ") {
+            match oid_from_hex(hex) {
+                Some(id) => parents.push(id),
+                None => return Links::Malformed,
+            }
+        } else if let Some(who) = line.strip_prefix(b"committer ") {
+            return match parse_signature_time(who) {
+                Some(time) => Links::Found { parents, time },
+                None => Links::Malformed,
+            };
+        }
+        rest = next;
+    }
+}
+
 /// Parses a raw commit object: headers up to the first empty line, then the message.
 /// Returns `None` when the headers are malformed (no committer line, bad parent id).
 pub fn parse_commit(data: &[u8]) -> Option<CommitRef<'_>> {
-    let mut parents = Vec::new();
-    let mut time = None;
-    let mut rest = data;
-    loop {
-        let end = rest.iter().position(|&b| b == b'\n');
-        let (line, next) = match end {
-            Some(i) => (&rest[..i], &rest[i + 1..]),
-            None => (rest, &rest[rest.len()..]),
-        };
-        rest = next;
-        if line.is_empty() {
-            break;
-        }
-        if let Some(hex) = line.strip_prefix(b"parent ") {
-            parents.push(oid_from_hex(hex)?);
-        } else if let Some(who) = line.strip_prefix(b"committer ") {
-            time = parse_signature_time(who);
-        }
-        if end.is_none() {
-            break;
-        }
-    }
+    let Links::Found { parents, time } = parse_links(data, true) else {
+        return None;
+    };
+    let message =
+        memchr::memmem::find(data, b"\n\n").map_or(&data[data.len()..], |i| &data[i + 2..]);
     Some(CommitRef {
         parents,
-        time: time?,
-        message: rest,
+        time,
+        message,
     })
 }
 
@@ -109,5 +136,40 @@ mod tests {
         assert!(parse_commit(b"tree x\nparent zz\n\nmsg").is_none());
         assert!(parse_commit(b"").is_none());
         assert!(parse_commit(b"tree x\n").is_none());
+    }
+
+    #[test]
+    fn links_need_only_the_headers_up_to_the_committer_line() {
+        let raw = b"tree 4b825dc642cb6eb9a060e54bf8d69288fbee4904\nparent 1111111111111111111111111111111111111111\nauthor A <a@x> 1 +0000\ncommitter C <c@x> 1700000000 +0100\ngpgsig -----BEGIN\n more\n\nWEB-1: subject\n";
+        let found = Links::Found {
+            parents: vec![Oid::from_str("1111111111111111111111111111111111111111").unwrap()],
+            time: 1700000000,
+        };
+        let committer_end = raw.windows(5).position(|w| w == b"+0100").unwrap() + 5;
+        for cut in 0..raw.len() {
+            let links = parse_links(&raw[..cut], false);
+            let want = if cut > committer_end {
+                &found
+            } else {
+                &Links::Incomplete
+            };
+            assert_eq!(&links, want, "first {cut} bytes");
+        }
+        assert_eq!(parse_links(raw, true), found);
+        // git reads parents only before the committer line, and the first committer line
+        let late = b"tree x\ncommitter C <c@x> 5 +0000\nparent 1111111111111111111111111111111111111111\ncommitter C <c@x> 6 +0000\n\nm";
+        assert_eq!(
+            parse_links(late, true),
+            Links::Found {
+                parents: vec![],
+                time: 5
+            }
+        );
+        assert_eq!(
+            parse_links(b"tree x\n\ncommitter C <c@x> 5 +0000\n", false),
+            Links::Malformed
+        );
+        let c = parse_commit(b"tree x\ncommitter C <c@x> 5 +0000").unwrap();
+        assert_eq!((c.time, c.message), (5, &b""[..]));
     }
 }

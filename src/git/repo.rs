@@ -122,12 +122,14 @@ impl Repo {
             return ids.iter().map(read).collect();
         }
         let chunk = ids.len().div_ceil(threads);
-        let (git_dir, from_env, packs) = (self.git.path(), self.from_env, &self.packs);
         std::thread::scope(|scope| {
             let workers: Vec<_> = ids
                 .chunks(chunk)
                 .map(|part| {
-                    scope.spawn(move || read_digests_alone(packs, git_dir, from_env, part, digest))
+                    let mut reader = self.commit_reader();
+                    scope.spawn(move || -> Result<Vec<T>, GitError> {
+                        part.iter().map(|&id| reader.digest(id, digest)).collect()
+                    })
                 })
                 .collect();
             let mut digests = Vec::with_capacity(ids.len());
@@ -136,6 +138,19 @@ impl Repo {
             }
             Ok(digests)
         })
+    }
+
+    /// A reader of whole commits for another thread (`read_digests`): the packs shared, its
+    /// own zlib stream.
+    pub fn commit_reader(&self) -> CommitReader<'_> {
+        CommitReader {
+            packs: &self.packs,
+            git_dir: self.git.path(),
+            from_env: self.from_env,
+            inflater: Inflater::default(),
+            buffer: Vec::new(),
+            git: None,
+        }
     }
 
     pub fn git(&self) -> &Repository {
@@ -514,34 +529,34 @@ fn reopen(git_dir: &Path, from_env: bool) -> Result<Repository, GitError> {
     })
 }
 
-/// A worker thread's share of `read_digests`: its own zlib stream, and its own libgit2
+/// Reads and digests whole commits on a thread of its own (`Repo` itself stays on one
+/// thread): from the shared packs with its own zlib stream, and through its own libgit2
 /// handle, opened only if some commit is not stored whole in a pack.
-fn read_digests_alone<T, F>(
-    packs: &Packs,
-    git_dir: &Path,
+pub struct CommitReader<'r> {
+    packs: &'r Packs,
+    git_dir: &'r Path,
     from_env: bool,
-    ids: &[Oid],
-    digest: &F,
-) -> Result<Vec<T>, GitError>
-where
-    F: Fn(Oid, &[u8]) -> T,
-{
-    let mut inflater = Inflater::default();
-    let mut buffer = Vec::new();
-    let mut git: Option<Repository> = None;
-    ids.iter()
-        .map(|&id| {
-            if !packs.read_commit(id, &mut inflater, &mut buffer) {
-                if git.is_none() {
-                    git = Some(reopen(git_dir, from_env)?);
-                }
-                let git = git.as_ref().ok_or(GitError::Internal)?;
-                buffer = read_raw_commit(git, id, false)?;
+    inflater: Inflater,
+    buffer: Vec<u8>,
+    git: Option<Repository>,
+}
+
+impl CommitReader<'_> {
+    /// `digest` of the message of commit `id`.
+    pub fn digest<T>(&mut self, id: Oid, digest: &impl Fn(Oid, &[u8]) -> T) -> Result<T, GitError> {
+        let read = self
+            .packs
+            .read_commit(id, &mut self.inflater, &mut self.buffer);
+        if !read {
+            if self.git.is_none() {
+                self.git = Some(reopen(self.git_dir, self.from_env)?);
             }
-            let commit = parse_commit(&buffer).ok_or(GitError::Corrupt { id })?;
-            Ok(digest(id, commit.message))
-        })
-        .collect()
+            let git = self.git.as_ref().ok_or(GitError::Internal)?;
+            self.buffer = read_raw_commit(git, id, false)?;
+        }
+        let commit = parse_commit(&self.buffer).ok_or(GitError::Corrupt { id })?;
+        Ok(digest(id, commit.message))
+    }
 }
 
 /// A commit's raw bytes through libgit2.

@@ -434,6 +434,129 @@ fn packed_commits_read_the_same_as_git_cat_file() {
 }
 
 #[test]
+fn large_history_without_commit_graph_reads_in_git_order() {
+    // A long walk from the pack reader alone: the order and every message must be git's.
+    // Merges, 8-parent octopus merges and long author lines on the way; repacked so that some
+    // commits are deltas and the index lookups go through the pack reader; no commit-graph.
+    let repo = TestRepo::bare();
+    let mut input = String::new();
+    let mut time = 1_600_000_000;
+    let mut commit = |input: &mut String,
+                      branch: &str,
+                      mark: usize,
+                      author: &str,
+                      body: &str,
+                      from: Option<usize>,
+                      merges: &[usize]| {
+        time += 60;
+        input.push_str(&format!(
+            "commit refs/heads/{branch}\nmark :{mark}\nauthor {author} <a@example.com> {time} +0000\ncommitter C <c@x> {time} +0000\ndata {}\n{body}\n",
+            body.len()
+        ));
+        if let Some(from) = from {
+            input.push_str(&format!("from :{from}\n"));
+        }
+        for m in merges {
+            input.push_str(&format!("merge :{m}\n"));
+        }
+    };
+    let mut side = 100_000;
+    for i in 1..=1700usize {
+        let body = format!(
+            "WEB-{i}: change number {i}\n\n{}Signed-off-by: A <a@example.com>\n",
+            "detail line\n".repeat(i % 7)
+        );
+        let author = if i % 77 == 0 {
+            "N".repeat(400)
+        } else {
+            "A".to_owned()
+        };
+        let mut merges = Vec::new();
+        if i > 1 && i % 50 == 0 {
+            for k in 0..if i % 100 == 0 { 7 } else { 1 } {
+                side += 1;
+                let text = format!("SIDE-{side}: side {k} of {i}\n");
+                commit(
+                    &mut input,
+                    &format!("side{k}"),
+                    side,
+                    "S",
+                    &text,
+                    Some(i - 1),
+                    &[],
+                );
+                merges.push(side);
+            }
+        }
+        let from = (i > 1).then_some(i - 1);
+        commit(&mut input, "main", i, &author, &body, from, &merges);
+    }
+    let output = repo.git_output(&["fast-import", "--quiet"], Some(input.as_bytes()));
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    repo.git(&[
+        "repack",
+        "-q",
+        "-a",
+        "-d",
+        "-f",
+        "--window=250",
+        "--depth=50",
+    ]);
+    assert!(!repo.path().join("objects/info/commit-graph").exists());
+    let tip = repo.git(&["rev-parse", "refs/heads/main"]);
+    let root = repo.rev_list(&["--max-parents=0", &tip]).pop().unwrap();
+    let expected = repo.git(&["log", "--format=%H%n%B%x00", &format!("{root}..{tip}")]);
+    let by_id: std::collections::HashMap<&str, &str> = expected
+        .split('\0')
+        .filter_map(|entry| entry.trim_start_matches('\n').split_once('\n'))
+        .collect();
+
+    let opened = Repo::open(Some(repo.path())).unwrap();
+    let digest = message;
+    for from in [root.clone(), format!("{tip}~100")] {
+        let from = repo.git(&["rev-parse", &from]);
+        let base = Base {
+            exclude: vec![oid(&from)],
+            source: BaseSource::Given("test".into()),
+        };
+        let resolved = range::resolve(
+            &opened,
+            oid(&tip),
+            base,
+            WalkOptions::default(),
+            &mut |_| {},
+            &digest,
+        )
+        .unwrap();
+        let Resolved::Range(range) = resolved else {
+            panic!()
+        };
+        let got: Vec<String> = range
+            .commits
+            .iter()
+            .rev()
+            .map(|c| c.id.to_string())
+            .collect();
+        assert_eq!(got, repo.rev_list(&[&tip, "--not", &from]), "{from}..{tip}");
+        for commit in &range.commits {
+            let want = by_id
+                .get(commit.id.to_string().as_str())
+                .expect("commit in git log");
+            assert_eq!(
+                String::from_utf8_lossy(&commit.digest).trim_end(),
+                want.trim_end(),
+                "{}",
+                commit.id
+            );
+        }
+    }
+}
+
+#[test]
 fn last_tag_of_a_non_version_tag_is_the_nearest_earlier_matching_tag() {
     let repo = TestRepo::new();
     repo.commit("base");
