@@ -1,5 +1,9 @@
-//! The `validate:` policy of the client hooks (SPEC 3.2): which commit messages must name an
-//! issue, which are exempt, and how a violation is explained.
+//! The `validate:` policy of the client hooks: which commit messages must name an issue,
+//! which are exempt, and the verdict on a push or a message ([`verdict`]).
+
+mod verdict;
+
+pub use verdict::{judge_message, judge_push, unknown_keys};
 
 use crate::config::{Project, Requirement};
 use crate::keys::IssueKey;
