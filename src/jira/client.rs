@@ -124,13 +124,12 @@ impl HttpClient {
                 })?;
             certificates.extend(found);
         }
-        let http = Client::builder()
+        let http = super::tls::trust(Client::builder(), certificates)
             .user_agent(concat!("deploylink/", env!("CARGO_PKG_VERSION")))
             .connect_timeout(CONNECT_TIMEOUT)
             .timeout(REQUEST_TIMEOUT)
             .pool_idle_timeout(Duration::from_secs(30))
             .redirect(same_origin_redirects())
-            .tls_certs_merge(certificates)
             .build()
             .map_err(|e| ClientError::Build(error_chain(&e)))?;
         Ok(HttpClient { http })

@@ -8,3 +8,6 @@ pub mod deployment;
 pub mod issue;
 pub mod remote_link;
 pub mod response;
+mod tls;
+
+pub use tls::install_provider as install_tls_provider;

@@ -258,6 +258,7 @@ impl Sandbox {
     }
 
     fn state(&self) -> Value {
+        deploylink::jira::install_tls_provider();
         let response = reqwest::blocking::Client::builder()
             .timeout(Duration::from_secs(20))
             .build()
