@@ -434,6 +434,21 @@ fn github_workflow_passes_actionlint() {
 
 #[test]
 #[ignore = "needs the CI template tools: bash ci-templates/install-test-tools.sh; bash .ci/run runs it"]
+fn release_workflow_passes_actionlint() {
+    let scratch = Scratch::new();
+    let mut command = scratch.command(&actionlint(), &root());
+    command.arg(root().join(".github/workflows/release.yml"));
+    let output = run(command, LINT);
+    assert_ok("actionlint .github/workflows/release.yml", &output);
+    assert!(
+        String::from_utf8_lossy(&output.stdout).contains("passed"),
+        "{}",
+        text(&output)
+    );
+}
+
+#[test]
+#[ignore = "needs the CI template tools: bash ci-templates/install-test-tools.sh; bash .ci/run runs it"]
 fn github_action_and_workflow_pass_action_validator() {
     let scratch = Scratch::new();
     for file in [
