@@ -50,6 +50,8 @@ fn chroot(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
         .arg("/deploylink")
         .args(args)
         .env_clear()
+        // Where `chroot` itself is found; nothing inside the root is looked up on it.
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
         .env("HOME", "/tmp")
         .env("TMPDIR", "/tmp");
     for (name, value) in env {
@@ -242,11 +244,7 @@ fn the_static_binary_connects_to_a_host_named_in_etc_hosts_over_tls() {
         ..Options::default()
     })
     .unwrap();
-    let backend: std::net::SocketAddr = jira
-        .url()
-        .trim_start_matches("http://")
-        .parse()
-        .expect("the sandbox's address");
+    let backend = jira.addr();
     let pki = pki();
     let port = tls_front(&pki, backend);
     // The chroot's own /etc/hosts names the site; its CA bundle holds the test authority only.
