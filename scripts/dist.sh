@@ -26,7 +26,13 @@ esac
 
 rustflags="${RUSTFLAGS:-}"
 case "$target" in
-  *-linux-gnu* | *-windows-msvc) rustflags="$rustflags -C target-feature=+crt-static" ;;
+  *-windows-msvc) rustflags="$rustflags -C target-feature=+crt-static" ;;
+  *-linux-gnu*)
+    # Static glibc: getrandom 0.3/0.4 (rand, ahash) find glibc's getrandom() through a weak
+    # symbol, which a static binary lacks, and fall back to /dev/urandom, absent in an empty
+    # chroot or a scratch image: call getrandom() directly (Linux 3.17+).
+    rustflags="$rustflags -C target-feature=+crt-static --cfg getrandom_backend=\"linux_getrandom\""
+    ;;
 esac
 
 echo "== building $name"
