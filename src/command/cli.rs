@@ -86,6 +86,9 @@ pub enum Command {
         /// bash, zsh, fish, elvish or powershell
         shell: clap_complete::Shell,
     },
+    /// Print the man page (roff), for packagers; scripts/dist.sh puts it in the release archives
+    #[command(hide = true)]
+    Man,
     /// In CI: detect the provider from the environment, then resolve and record the deploy (as `link`)
     Ci(CiArgs),
     /// Run as a git hook: post-receive on a server, pre-push or commit-msg on a developer's machine

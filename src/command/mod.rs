@@ -72,6 +72,13 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<()> {
             clap_complete::generate(shell, &mut Cli::command(), "deploylink", &mut script);
             write(out, &String::from_utf8_lossy(&script))
         }
+        Command::Man => {
+            let mut page = Vec::new();
+            clap_mangen::Man::new(Cli::command())
+                .render(&mut page)
+                .map_err(|e| Error::io("render the man page", e))?;
+            write(out, &String::from_utf8_lossy(&page))
+        }
         Command::Demo(args) => crate::command::demo::run(args.keep, args.serve, global.format, out),
     }
 }

@@ -130,22 +130,18 @@ impl HttpClient {
                 })?;
             certificates.extend(found);
         }
-        let builder = || {
-            Client::builder()
+        let builder = |extra| {
+            super::tls::trust(Client::builder(), extra)
                 .user_agent(concat!("deploylink/", env!("CARGO_PKG_VERSION")))
                 .connect_timeout(CONNECT_TIMEOUT)
-                .dns_resolver(std::sync::Arc::new(super::resolve::DetachedResolver {
-                    timeout: super::resolve::RESOLVE_TIMEOUT,
-                }))
                 .timeout(REQUEST_TIMEOUT)
                 .pool_idle_timeout(Duration::from_secs(30))
                 .redirect(same_origin_redirects())
         };
-        let http = builder()
-            .tls_certs_merge(certificates)
+        let http = builder(certificates)
             .build()
             .map_err(|e| ClientError::Build(error_chain(&e)))?;
-        let direct = builder()
+        let direct = builder(Vec::new())
             .no_proxy()
             .build()
             .map_err(|e| ClientError::Build(error_chain(&e)))?;

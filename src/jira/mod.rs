@@ -7,5 +7,7 @@ pub mod credentials;
 pub mod deployment;
 pub mod issue;
 pub mod remote_link;
-pub mod resolve;
 pub mod response;
+mod tls;
+
+pub use tls::install_provider as install_tls_provider;

@@ -560,6 +560,25 @@ fn completions_are_generated() {
 }
 
 #[test]
+fn the_man_page_is_generated_from_the_command_line_and_hidden_from_help() {
+    let output = run(&["man"], &[]);
+    assert_eq!(output.status.code(), Some(0));
+    let page = stdout(&output);
+    assert!(
+        page.contains(&format!(
+            ".TH deploylink 1  \"deploylink {}\"",
+            env!("CARGO_PKG_VERSION")
+        )),
+        "{page}"
+    );
+    for subcommand in ["link", "plan", "retry", "tracker"] {
+        assert!(page.contains(subcommand), "{subcommand} missing: {page}");
+    }
+    let help = stdout(&run(&["--help"], &[]));
+    assert!(!help.contains("  man "), "{help}");
+}
+
+#[test]
 fn monorepo_projects_take_only_the_commits_that_touch_their_paths() {
     let repo = TestRepo::new();
     let config = "version: 1

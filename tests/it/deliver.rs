@@ -877,6 +877,7 @@ fn the_sandbox_command_serves_and_keeps_its_state_in_a_file() {
         .unwrap();
     let url = first.trim().rsplit(' ').next().unwrap().to_owned();
     assert!(url.starts_with("http://127.0.0.1:"), "{first}");
+    deploylink::jira::install_tls_provider();
     let client = reqwest::blocking::Client::new();
     let link = serde_json::json!({"globalId": "g1", "object": {"url": "https://x.example/1", "title": "t"}});
     let created = client

@@ -26,6 +26,8 @@ mod config_hostile;
 mod config_schema;
 mod config_trust;
 mod deliver;
+#[cfg(all(target_os = "linux", target_arch = "x86_64"))]
+mod dist;
 mod faults;
 mod fuzz_regressions;
 mod hooks;

@@ -237,9 +237,11 @@ struct Linker {
 fn linker(issues: usize, actions: &str, options: Options) -> Linker {
     let jira = Sandbox::start(options).unwrap();
     let repo = TestRepo::new();
+    // Every issue is written: more than the default cap of 500 issues per deploy.
+    let max_issues = issues.max(500);
     repo.commit_file(
         ".deploylink.yml",
-        &format!("version: 1\ndefault_tracker: acme\nrepo_url: https://git.example.com/shop\nprojects:\n  shop:\n    actions: [{actions}]\n    environments:\n      production: {{ refs: [refs/heads/main] }}\n"),
+        &format!("version: 1\ndefault_tracker: acme\nmax_issues: {max_issues}\nrepo_url: https://git.example.com/shop\nprojects:\n  shop:\n    actions: [{actions}]\n    environments:\n      production: {{ refs: [refs/heads/main] }}\n"),
         "Add deploylink",
     );
     let base = repo.git(&["rev-parse", "HEAD"]);

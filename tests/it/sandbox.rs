@@ -10,6 +10,7 @@ use reqwest::blocking::{Client, RequestBuilder, Response};
 use serde_json::{json, Value};
 
 fn client() -> Client {
+    deploylink::jira::install_tls_provider();
     Client::builder()
         .timeout(Duration::from_secs(20))
         .build()
@@ -693,6 +694,7 @@ fn fault_delay_is_slow_and_times_out_a_short_client() {
     );
 
     sandbox.push_fault(delay(2_000));
+    deploylink::jira::install_tls_provider();
     let short = Client::builder()
         .timeout(Duration::from_millis(200))
         .build()
