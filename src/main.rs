@@ -52,7 +52,17 @@ fn init_logging(verbose: u8, quiet: bool) {
     let mut builder = env_logger::Builder::new();
     builder
         .filter_level(level.min(log::LevelFilter::Warn))
-        .filter_module("deploylink", level);
+        .filter_module("deploylink", level)
+        // Without a system CA bundle (a scratch image, an empty chroot) the bundled roots are
+        // used; the verifier's complaint about each missing system path is noise unless asked.
+        .filter_module(
+            "rustls_platform_verifier",
+            if verbose > 0 {
+                log::LevelFilter::Warn
+            } else {
+                log::LevelFilter::Error
+            },
+        );
     if let Ok(filter) = std::env::var("RUST_LOG") {
         builder.parse_filters(&filter);
     }
