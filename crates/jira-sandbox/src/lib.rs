@@ -36,6 +36,7 @@ mod faults;
 mod page;
 mod routes;
 mod server;
+mod setup;
 mod state;
 mod store;
 mod validate;
@@ -52,6 +53,7 @@ use tokio::sync::oneshot;
 
 pub use deployments::CLOUD_ID;
 pub use faults::{Fault, FaultAction};
+pub use setup::{project_of, Setup};
 pub use state::{DeploymentRecord, IssueRecord, RecordedRequest, Rejected, State};
 
 use store::Store;
@@ -69,6 +71,8 @@ pub struct Options {
     pub latency: Duration,
     /// When set, the platform API accepts only these credentials (see [`Credentials`]).
     pub credentials: Option<Credentials>,
+    /// What the account may do in each project and which fields each edit screen shows.
+    pub setup: Setup,
 }
 
 impl Default for Options {
@@ -79,6 +83,7 @@ impl Default for Options {
             state_file: None,
             latency: Duration::ZERO,
             credentials: None,
+            setup: Setup::default(),
         }
     }
 }
@@ -114,6 +119,9 @@ impl fmt::Debug for Credentials {
 pub(crate) struct Config {
     pub base_url: String,
     pub credentials: Option<Credentials>,
+    /// Read by the handlers of permission-, screen- and version-dependent requests.
+    #[allow(dead_code)]
+    pub setup: Setup,
     latency: Duration,
     state_file: Option<PathBuf>,
 }
@@ -174,6 +182,7 @@ impl Sandbox {
             config: Config {
                 base_url,
                 credentials: options.credentials,
+                setup: options.setup,
                 latency: options.latency,
                 state_file: options.state_file,
             },
