@@ -216,6 +216,7 @@ fn sandbox(args: &crate::command::cli::SandboxArgs, out: &mut dyn Write) -> Resu
         latency: args.latency.unwrap_or_default(),
         credentials: None,
         setup: Default::default(),
+        details: Default::default(),
     };
     let sandbox = Sandbox::start(options)
         .map_err(|e| Error::io(format!("start the sandbox on 127.0.0.1:{}", args.port), e))?;

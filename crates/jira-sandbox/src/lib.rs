@@ -24,7 +24,12 @@
 //! `GET /` shows what Jira would now show; `GET|DELETE /_sandbox/state` reads or resets what was
 //! received, `POST /_sandbox/faults` adds faults.
 //!
-//! Not imitated: deleting or editing links and comments, search and bulkfetch, case-insensitive
+//! - reading issues for release notes and pre-flight checks: `issue/bulkfetch` (Cloud),
+//!   `search` (Data Center) and `search/jql` (Cloud) with `key in (...)` and `project = K`,
+//!   summaries, types and statuses (`details.rs`), `project/{key}`, `project/{key}/statuses`,
+//!   `mypermissions` and `issue/{key}/editmeta` shaped by [`Setup`] (`meta.rs`).
+//!
+//! Not imitated: deleting or editing links and comments, other JQL, case-insensitive
 //! or moved-issue lookup (1.4), the per-issue 413 limits (their numbers are unknown, 6.2), and
 //! rate limits except as faults.
 //!
@@ -32,9 +37,12 @@
 //! (keep-alive on). Handlers sleep asynchronously, so delayed requests overlap.
 
 mod deployments;
+mod details;
 mod faults;
+mod meta;
 mod page;
 mod routes;
+mod search;
 mod server;
 mod setup;
 mod state;
@@ -42,6 +50,7 @@ mod store;
 mod validate;
 mod wire;
 
+use std::collections::BTreeMap;
 use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::path::PathBuf;
@@ -52,6 +61,7 @@ use std::time::Duration;
 use tokio::sync::oneshot;
 
 pub use deployments::CLOUD_ID;
+pub use details::{IssueDetails, INITIAL_STATUS, STATUSES};
 pub use faults::{Fault, FaultAction};
 pub use setup::{project_of, Setup};
 pub use state::{DeploymentRecord, IssueRecord, RecordedRequest, Rejected, State};
@@ -73,6 +83,8 @@ pub struct Options {
     pub credentials: Option<Credentials>,
     /// What the account may do in each project and which fields each edit screen shows.
     pub setup: Setup,
+    /// Summaries and issue types that replace an issue's defaults ([`IssueDetails::default_of`]).
+    pub details: BTreeMap<String, IssueDetails>,
 }
 
 impl Default for Options {
@@ -84,6 +96,7 @@ impl Default for Options {
             latency: Duration::ZERO,
             credentials: None,
             setup: Setup::default(),
+            details: BTreeMap::new(),
         }
     }
 }
@@ -120,8 +133,8 @@ pub(crate) struct Config {
     pub base_url: String,
     pub credentials: Option<Credentials>,
     /// Read by the handlers of permission-, screen- and version-dependent requests.
-    #[allow(dead_code)]
     pub setup: Setup,
+    pub details: BTreeMap<String, IssueDetails>,
     latency: Duration,
     state_file: Option<PathBuf>,
 }
@@ -183,6 +196,7 @@ impl Sandbox {
                 base_url,
                 credentials: options.credentials,
                 setup: options.setup,
+                details: options.details,
                 latency: options.latency,
                 state_file: options.state_file,
             },

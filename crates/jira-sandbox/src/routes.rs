@@ -6,7 +6,7 @@ use serde_json::{json, Value};
 use super::store::Store;
 use super::validate::{self, Api, Invalid, Operation};
 use super::wire::{percent_decode, Authorization, Reply};
-use super::{deployments, page, Config};
+use super::{deployments, meta, page, search, Config};
 
 /// The one user the sandbox knows.
 pub(crate) const ACCOUNT_ID: &str = "5b10a2844c20165700ede21g";
@@ -117,7 +117,12 @@ fn platform(store: &mut Store, config: &Config, req: &Incoming, api: Api, rest: 
             }),
         ),
         // Cloud only (jira-api-facts 1.5); Data Center has no bulkfetch.
-        ("POST", ["issue", "bulkfetch"]) if api == Api::V3 => bulkfetch(store, config, req),
+        ("POST", ["issue", "bulkfetch"]) if api == Api::V3 => search::bulkfetch(store, config, req),
+        ("GET", ["search"]) if api == Api::V2 => search::search(store, config, req, false),
+        ("GET", ["search", "jql"]) if api == Api::V3 => search::search(store, config, req, true),
+        ("GET", ["mypermissions"]) => meta::my_permissions(store, config, req, api == Api::V3),
+        ("GET", ["project", key]) => meta::project(store, config, version, key),
+        ("GET", ["project", key, "statuses"]) => meta::statuses(store, key),
         (_, ["issue", id_or_key, tail @ ..]) => {
             let Some((key, id)) = store.resolve(id_or_key) else {
                 return Reply::platform_message(
@@ -136,6 +141,7 @@ fn platform(store: &mut Store, config: &Config, req: &Incoming, api: Api, rest: 
                         "fields": {"summary": format!("Sandbox issue {key}")}
                     }),
                 ),
+                ("GET", ["editmeta"]) => meta::edit_meta(config, &key),
                 ("GET", ["remotelink"]) => remote_links(store, req, &key),
                 ("POST", ["remotelink"]) => {
                     let body = match checked_body(store, req, Operation::RemoteLink(api)) {
@@ -174,43 +180,6 @@ fn platform(store: &mut Store, config: &Config, req: &Incoming, api: Api, rest: 
         }
         _ => Reply::not_found(),
     }
-}
-
-/// `POST /rest/api/3/issue/bulkfetch` (`bulkFetchIssues`, jira-api-facts 1.5): 1 to 100
-/// keys or ids; issues that do not exist are left out of `issues` without an error.
-fn bulkfetch(store: &mut Store, config: &Config, req: &Incoming) -> Reply {
-    let body = match parse_json(req.body) {
-        Ok(body) => body,
-        Err(message) => {
-            store.reject(req.method, req.path, message.clone());
-            return Reply::platform_message(400, &message);
-        }
-    };
-    let wanted: Option<Vec<&str>> = body["issueIdsOrKeys"]
-        .as_array()
-        .and_then(|items| items.iter().map(Value::as_str).collect());
-    let wanted = match wanted {
-        Some(keys) if (1..=100).contains(&keys.len()) => keys,
-        _ => {
-            let reason = "issueIdsOrKeys must be a list of 1 to 100 issue keys or ids".to_owned();
-            store.reject(req.method, req.path, reason.clone());
-            return Reply::platform_message(400, &reason);
-        }
-    };
-    let base = &config.base_url;
-    let issues: Vec<Value> = wanted
-        .iter()
-        .filter_map(|k| store.resolve(k))
-        .map(|(key, id)| {
-            json!({
-                "id": id.to_string(),
-                "key": key,
-                "self": format!("{base}/rest/api/3/issue/{id}"),
-                "fields": {"summary": format!("Sandbox issue {key}")}
-            })
-        })
-        .collect();
-    Reply::json(200, &json!({"issues": issues, "issueErrors": []}))
 }
 
 fn version_segment(api: Api) -> &'static str {
@@ -339,7 +308,11 @@ fn set_property(store: &mut Store, req: &Incoming, api: Api, key: &str, property
 
 /// The body as JSON, checked against `operation`'s schema and prose limits; a refusal is a 400
 /// in the platform's error shape, recorded in `rejected`.
-fn checked_body(store: &mut Store, req: &Incoming, operation: Operation) -> Result<Value, Reply> {
+pub(crate) fn checked_body(
+    store: &mut Store,
+    req: &Incoming,
+    operation: Operation,
+) -> Result<Value, Reply> {
     let body = parse_json(req.body).map_err(|message| {
         store.reject(req.method, req.path, message.clone());
         Reply::platform_message(400, &message)

@@ -108,6 +108,27 @@ impl Store {
         exists.then(|| (id_or_key.to_string(), self.id_for(id_or_key)))
     }
 
+    /// The issue keys of `project` the sandbox can name without being asked for one: the
+    /// listed keys of that project, or `PROJECT-1` when every key exists. Empty when the project
+    /// does not exist (a project exists when it has an issue).
+    pub fn keys_of_project(&self, project: &str) -> Vec<String> {
+        match &self.policy {
+            IssuePolicy::Any => {
+                let key = format!("{project}-1");
+                if is_issue_key(&key) {
+                    vec![key]
+                } else {
+                    Vec::new()
+                }
+            }
+            IssuePolicy::Listed(keys) => keys
+                .iter()
+                .filter(|k| super::setup::project_of(k) == project)
+                .cloned()
+                .collect(),
+        }
+    }
+
     /// The record of an issue about to be written to.
     fn issue(&mut self, key: &str) -> &mut IssueRecord {
         self.dirty = true;

@@ -36,6 +36,8 @@ pub(crate) enum Operation {
     Comment(Api),
     IssueProperty(Api),
     DeploymentsBulk,
+    /// `POST /rest/api/3/issue/bulkfetch` (Cloud only).
+    BulkFetch,
 }
 
 impl Operation {
@@ -49,9 +51,13 @@ impl Operation {
             Operation::IssueProperty(Api::V3) => "issue-property.v3",
             Operation::IssueProperty(Api::V2) => "issue-property.v2",
             Operation::DeploymentsBulk => "deployments.bulk",
+            Operation::BulkFetch => "issue-bulkfetch.v3",
         }
     }
 }
+
+/// Most issues one bulkfetch may ask for ([P3] `bulkFetchIssues`: "up to 100 issues").
+pub(crate) const BULKFETCH_MAX: usize = 100;
 
 /// Why a body was refused: messages for `errorMessages`, and per-field messages for `errors`
 /// (field = the dotted path into the body, `request` for the body itself).
@@ -105,6 +111,7 @@ pub(crate) fn check(operation: Operation, body: &Value) -> Result<(), Invalid> {
         }
         Operation::IssueProperty(_) => check_property_size(body, &mut invalid),
         Operation::DeploymentsBulk => check_deployments(body, &mut invalid),
+        Operation::BulkFetch => check_bulkfetch_size(body, &mut invalid),
     }
     if invalid.messages.is_empty() {
         Ok(())
@@ -270,6 +277,17 @@ fn check_deployments(body: &Value, invalid: &mut Invalid) {
     }
 }
 
+/// `issueIdsOrKeys`: at least one, at most [`BULKFETCH_MAX`] (prose only in the spec).
+fn check_bulkfetch_size(body: &Value, invalid: &mut Invalid) {
+    let count = body["issueIdsOrKeys"].as_array().map_or(0, Vec::len);
+    if !(1..=BULKFETCH_MAX).contains(&count) {
+        invalid.add(
+            "issueIdsOrKeys",
+            format!("issueIdsOrKeys must name 1 to {BULKFETCH_MAX} issues, not {count}"),
+        );
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -277,7 +295,7 @@ mod tests {
 
     #[test]
     fn every_operation_has_a_validator() {
-        assert_eq!(validators().len(), 7, "{:?}", validators().keys());
+        assert_eq!(validators().len(), 8, "{:?}", validators().keys());
     }
 
     #[test]
