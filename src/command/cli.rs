@@ -64,6 +64,13 @@ impl GlobalArgs {
 pub enum Command {
     /// Print the Jira issue keys of a commit range, or of text on stdin, one per line
     Keys(KeysArgs),
+    /// Print release notes of a commit range: its issues with their Jira summary, type and status, grouped by type, each with its commits, then the commits that name no issue
+    ///
+    /// `--format markdown` writes them for a release description or a CI job summary (a
+    /// `## Stories` heading per issue type); `human` (default) and `json` as elsewhere. Without
+    /// a project file, credentials or a reachable Jira the notes still list every key and
+    /// commit subject, and say which summaries are missing and why; the exit code is then 0.
+    Notes(NotesArgs),
     /// Resolve the deploy(s) and print what would be written to Jira, with the exact requests
     Plan(PlanArgs),
     /// Resolve the deploy(s) and record them in Jira
@@ -79,6 +86,15 @@ pub enum Command {
     /// Validate the configuration and print it
     #[command(subcommand)]
     Config(ConfigCommand),
+    /// Check, per project, that Jira will accept what deploylink is configured to write
+    ///
+    /// One line per check, `ok`, `warn` or `fail`, with the fix: the credentials work
+    /// (`myself`), each Jira project of `keys.projects` exists, the account's permissions there
+    /// (Browse projects, Edit issues, Transition issues, and Administer projects when fix
+    /// versions must be created), `fixVersions` is on the edit screen of a recent issue, and
+    /// every configured transition target is a status of the project's workflow. Exits 3 when a
+    /// check fails, 4 when Jira could not be reached for one.
+    Doctor(DoctorArgs),
     /// Print the JSON Schema of the configuration files
     Schema,
     /// Print a shell completion script
@@ -129,6 +145,37 @@ pub struct KeysArgs {
     /// Also accept lower- and mixed-case keys (reported in upper case)
     #[arg(long)]
     pub case_insensitive: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct NotesArgs {
+    #[command(flatten)]
+    pub range: RangeArgs,
+    /// Take the base as `plan` does for this environment (its last recorded deploy first); default: the base rules of `keys`
+    #[arg(long, value_name = "ENV")]
+    pub environment: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct DoctorArgs {
+    /// Only this project of the project file (repeatable); default: every project
+    #[arg(long = "project", value_name = "NAME")]
+    pub projects: Vec<String>,
+    /// The commit whose project file is checked
+    #[arg(long, value_name = "REV", default_value = "HEAD")]
+    pub rev: String,
+    /// Also check what this action needs, before it is configured (repeatable)
+    #[arg(long, value_enum, value_name = "ACTION")]
+    pub also: Vec<PlannedAction>,
+}
+
+/// An action `doctor --also` checks for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum PlannedAction {
+    RemoteLink,
+    Comment,
+    FixVersion,
+    Transition,
 }
 
 #[derive(Debug, Args)]
@@ -482,13 +529,15 @@ pub struct DemoArgs {
 
 impl ValueEnum for Format {
     fn value_variants<'a>() -> &'a [Self] {
-        &[Format::Human, Format::Json]
+        &[Format::Human, Format::Json, Format::Markdown]
     }
 
     fn to_possible_value(&self) -> Option<PossibleValue> {
         Some(match self {
             Format::Human => PossibleValue::new("human"),
             Format::Json => PossibleValue::new("json"),
+            // Hidden: only `deploylink notes` writes markdown, and its help says so.
+            Format::Markdown => PossibleValue::new("markdown").hide(true),
         })
     }
 }

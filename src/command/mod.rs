@@ -16,10 +16,12 @@ use crate::report::{self, Format, Report, Run};
 mod ci;
 pub mod cli;
 pub mod demo;
+mod doctor;
 mod hook;
 pub mod install;
 mod keys;
 mod link;
+mod notes;
 mod project_file;
 mod retry;
 mod tracker;
@@ -31,7 +33,12 @@ pub use crate::config::PROJECT_FILE;
 pub fn run(cli: Cli, out: &mut dyn Write) -> Result<()> {
     let global = &cli.global;
     match cli.command {
+        _ if global.format == Format::Markdown && !matches!(cli.command, Command::Notes(_)) => Err(
+            Error::usage("--format markdown is only for `deploylink notes`; use human or json"),
+        ),
         Command::Keys(args) => keys::keys(global, &args, out),
+        Command::Notes(args) => notes::notes(global, &args, out),
+        Command::Doctor(args) => doctor::doctor(global, &args, out),
         Command::Plan(args) => {
             let repo = Repo::open(global.repo.as_deref())?;
             let (_, deploys) = prepare(global, &repo, &args, RunInfo::default())?;

@@ -8,14 +8,18 @@
 use anstyle::{AnsiColor, Style};
 use serde::Serialize;
 
+mod doctor;
 mod keys;
+mod notes;
 mod retry;
 mod run;
 mod setup;
 mod tracker;
 mod violations;
 
+pub use doctor::{Doctor, DoctorSummary};
 pub use keys::Keys;
+pub use notes::{Group, Notes};
 pub use retry::{Retried, SpoolList, Waiting};
 pub use run::Run;
 pub use setup::{Initialized, Installed};
@@ -34,12 +38,20 @@ pub enum Format {
     #[default]
     Human,
     Json,
+    /// Only `deploylink notes` writes markdown.
+    Markdown,
 }
 
 /// A command's result: text for people, and (through `Serialize`) the JSON document.
 pub trait Report: Serialize {
     /// The text for a terminal, ending in a newline (or empty).
     fn human(&self) -> String;
+
+    /// Markdown, for the reports that have it (release notes); the others are asked only for
+    /// human text or JSON (the command line refuses `--format markdown` for them).
+    fn markdown(&self) -> String {
+        self.human()
+    }
 }
 
 /// The report in `format`: its human text, or its JSON document, pretty-printed with one
@@ -48,6 +60,7 @@ pub trait Report: Serialize {
 pub fn render(report: &impl Report, format: Format) -> String {
     match format {
         Format::Human => report.human(),
+        Format::Markdown => report.markdown(),
         Format::Json => match serde_json::to_value(report) {
             Ok(value) => format!("{value:#}\n"),
             // Only a map with non-string keys fails, and no report has one.

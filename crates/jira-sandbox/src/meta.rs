@@ -23,8 +23,9 @@ const EDIT_FIELDS: [(&str, &str); 5] = [
 ];
 
 /// The permissions the sandbox can answer about, with their names as Jira shows them.
-const PERMISSIONS: [(&str, &str); 6] = [
+const PERMISSIONS: [(&str, &str); 7] = [
     ("BROWSE_PROJECTS", "Browse Projects"),
+    ("LINK_ISSUES", "Link Issues"),
     ("EDIT_ISSUES", "Edit Issues"),
     ("TRANSITION_ISSUES", "Transition Issues"),
     ("ADMINISTER_PROJECTS", "Administer Projects"),

@@ -1,0 +1,203 @@
+//! The report of `deploylink notes`: release notes as markdown (a release description, a CI
+//! job summary), for a terminal, or as JSON.
+
+use serde::ser::SerializeStruct;
+use serde::{Serialize, Serializer};
+
+use super::{plural, Report, DIM, HEAD, KEY, WARN};
+use crate::notes::{Lookup, NoteIssue, TypeGroup};
+use crate::plan::CommitSummary;
+
+/// Release notes of one range.
+#[derive(Serialize)]
+pub struct Notes {
+    /// The base commit, when the range has exactly one.
+    pub from: Option<String>,
+    pub to: String,
+    /// Why that base: `last recorded deploy to production`, `--from`, ...
+    pub base: String,
+    /// Commits in the range.
+    pub commits: usize,
+    pub groups: Vec<Group>,
+    /// Commits that name no issue, oldest first.
+    pub other_commits: Vec<CommitSummary>,
+    /// Why summaries are missing, one sentence per reason; empty when every issue was asked.
+    pub missing: Vec<String>,
+}
+
+/// One issue type's issues.
+pub struct Group(pub TypeGroup);
+
+impl Serialize for Group {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut s = serializer.serialize_struct("Group", 3)?;
+        s.serialize_field("type", &self.0.issue_type)?;
+        s.serialize_field("heading", &self.0.heading())?;
+        let issues: Vec<IssueJson<'_>> = self.0.issues.iter().map(IssueJson).collect();
+        s.serialize_field("issues", &issues)?;
+        s.end()
+    }
+}
+
+struct IssueJson<'a>(&'a NoteIssue);
+
+impl Serialize for IssueJson<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let issue = self.0;
+        let details = match &issue.lookup {
+            Lookup::Found(d) => Some(d),
+            _ => None,
+        };
+        let mut s = serializer.serialize_struct("Issue", 6)?;
+        s.serialize_field("key", &issue.key)?;
+        s.serialize_field("jira", jira_state(&issue.lookup))?;
+        s.serialize_field("summary", &details.map(|d| &d.summary))?;
+        s.serialize_field("type", &details.map(|d| &d.issue_type))?;
+        s.serialize_field("status", &details.map(|d| &d.status))?;
+        s.serialize_field("commits", &issue.commits)?;
+        s.end()
+    }
+}
+
+/// `found`, `not_found` (Jira was asked and has no such issue) or `unavailable`.
+fn jira_state(lookup: &Lookup) -> &'static str {
+    match lookup {
+        Lookup::Found(_) => "found",
+        Lookup::NotInJira => "not_found",
+        Lookup::Unavailable => "unavailable",
+    }
+}
+
+fn short(id: &str) -> &str {
+    id.get(..7).unwrap_or(id)
+}
+
+impl Notes {
+    fn issue_count(&self) -> usize {
+        self.groups.iter().map(|g| g.0.issues.len()).sum()
+    }
+
+    /// Markdown for a release description or a CI job summary: a `##` heading per issue type,
+    /// a bullet per issue with its commits under it, then the commits that name no issue.
+    fn markdown_body(&self) -> String {
+        let mut out = String::new();
+        for group in &self.groups {
+            out.push_str(&format!("## {}\n\n", group.0.heading()));
+            for issue in &group.0.issues {
+                out.push_str(&format!("- {}\n", issue_line_markdown(issue)));
+                for commit in &issue.commits {
+                    out.push_str(&format!(
+                        "  - `{}` {}\n",
+                        short(&commit.id),
+                        escape(&commit.subject)
+                    ));
+                }
+            }
+            out.push('\n');
+        }
+        if !self.other_commits.is_empty() {
+            out.push_str("## Other commits\n\n");
+            for commit in &self.other_commits {
+                out.push_str(&format!(
+                    "- `{}` {}\n",
+                    short(&commit.id),
+                    escape(&commit.subject)
+                ));
+            }
+            out.push('\n');
+        }
+        if self.groups.is_empty() && self.other_commits.is_empty() {
+            out.push_str("No commits in this range.\n\n");
+        }
+        for reason in &self.missing {
+            out.push_str(&format!("> {}\n\n", escape(reason)));
+        }
+        while out.ends_with("\n\n") {
+            out.pop();
+        }
+        out
+    }
+}
+
+fn issue_line_markdown(issue: &NoteIssue) -> String {
+    match &issue.lookup {
+        Lookup::Found(d) => format!(
+            "{} {} ({})",
+            issue.key,
+            escape(&d.summary),
+            escape(&d.status)
+        ),
+        Lookup::NotInJira => format!("{} (not found in Jira)", issue.key),
+        Lookup::Unavailable => issue.key.clone(),
+    }
+}
+
+/// Text from commits and Jira inside markdown: one line, and the characters that would start
+/// a link, emphasis, code or HTML escaped, so a summary reads as written. `_` is left alone:
+/// inside a word (`JIRA_API_TOKEN`, `snake_case`) it never starts emphasis.
+fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '\n' | '\r' => out.push(' '),
+            '\\' | '`' | '*' | '[' | ']' | '<' | '>' | '|' => {
+                out.push('\\');
+                out.push(c);
+            }
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+impl Report for Notes {
+    fn human(&self) -> String {
+        let issues = self.issue_count();
+        let mut out = format!(
+            "{HEAD}{} commit{}, {} issue{}{HEAD:#} {DIM}(base: {}){DIM:#}\n",
+            self.commits,
+            plural(self.commits),
+            issues,
+            plural(issues),
+            self.base
+        );
+        for group in &self.groups {
+            out.push_str(&format!("\n{HEAD}{}{HEAD:#}\n", group.0.heading()));
+            for issue in &group.0.issues {
+                let words = match &issue.lookup {
+                    Lookup::Found(d) => format!("{}  {DIM}[{}]{DIM:#}", d.summary, d.status),
+                    Lookup::NotInJira => format!("{WARN}not found in Jira{WARN:#}"),
+                    Lookup::Unavailable => String::new(),
+                };
+                out.push_str(
+                    &format!("  {KEY}{}{KEY:#}  {words}\n", issue.key).replace("  \n", "\n"),
+                );
+                for commit in &issue.commits {
+                    out.push_str(&format!(
+                        "      {DIM}{}{DIM:#} {}\n",
+                        short(&commit.id),
+                        commit.subject
+                    ));
+                }
+            }
+        }
+        if !self.other_commits.is_empty() {
+            out.push_str(&format!("\n{HEAD}Other commits{HEAD:#}\n"));
+            for commit in &self.other_commits {
+                out.push_str(&format!(
+                    "  {DIM}{}{DIM:#} {}\n",
+                    short(&commit.id),
+                    commit.subject
+                ));
+            }
+        }
+        for reason in &self.missing {
+            out.push_str(&format!("{WARN}{reason}{WARN:#}\n"));
+        }
+        out
+    }
+
+    fn markdown(&self) -> String {
+        self.markdown_body() + "\n"
+    }
+}
