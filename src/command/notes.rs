@@ -14,7 +14,7 @@ use crate::git::repo::Repo;
 use crate::issues::{CommitFacts, IssueCommits, KeyIndex};
 use crate::keys::KeyRules;
 use crate::notes;
-use crate::plan::{self, BaseRule, CommitSummary, DeployInputs, DeployState, RunInfo};
+use crate::plan::{self, BaseRule, CommitSummary};
 use crate::range::{self, ParentMode, Resolved, WalkOptions};
 use crate::report::{Group, Notes};
 
@@ -76,8 +76,9 @@ fn load_config(global: &GlobalArgs, repo: &Repo, to: Oid) -> Result<Option<Confi
     Ok(Some(config::resolve(project, trackers, TrustMode::Client)?))
 }
 
-/// The range as `plan` resolves it for `environment`: one deploy per project that has it,
-/// their commits and issues merged (a commit or a key once).
+/// The range as a deploy to `environment` has it: per project that has the environment, the
+/// base `plan` would choose (the last recorded deploy first) and the commits the project owns;
+/// commits and keys of several projects merged (each once). Nothing is planned for Jira.
 fn planned(
     repo: &Repo,
     config: &Config,
@@ -85,57 +86,104 @@ fn planned(
     environment: &str,
     to: Oid,
 ) -> Result<Shipped> {
-    let inputs = DeployInputs {
-        to,
-        refname: repo.full_refname(&args.range.to),
-        environment: Some(environment.to_owned()),
-        projects: Vec::new(),
-        base: args
-            .range
-            .from
-            .as_deref()
-            .map(BaseRule::parse)
-            .unwrap_or_default(),
-        fallback: None,
-        state: DeployState::Successful,
-        // Notes write nothing to Jira: the size limit of deploys does not apply.
-        max_commits: Some(usize::MAX),
-        repo_url: None,
-        first_parent: args.range.first_parent,
-        run: RunInfo::default(),
-        mode: TrustMode::Client,
-    };
-    let mut progress = Progress::new();
-    let deploys = plan::prepare_with(config, repo, &inputs, &mut |read| progress.update(read))?;
+    let refname = repo.full_refname(&args.range.to);
+    let rule = args
+        .range
+        .from
+        .as_deref()
+        .map(BaseRule::parse)
+        .unwrap_or_default();
+    let targets = plan::deploy::targets(config, &[], Some(environment), refname.as_deref())?;
     let mut shipped = Shipped {
-        from: deploys.first().and_then(|d| d.base.from()),
-        base: deploys
-            .first()
-            .map(|d| d.base.source.describe())
-            .unwrap_or_else(|| "none".to_owned()),
+        from: None,
+        base: "none".to_owned(),
         commits: Vec::new(),
         issues: Vec::new(),
     };
-    for deploy in deploys {
-        for commit in deploy.commits {
-            if !shipped.commits.iter().any(|c| c.id == commit.id) {
-                shipped.commits.push(commit);
-            }
+    let mut index = KeyIndex::default();
+    for (n, (project, env)) in targets.into_iter().enumerate() {
+        let has_tag_patterns = env.refs().iter().any(|r| r.starts_with("refs/tags/"));
+        let tags = |name: &str| !has_tag_patterns || env.matches_ref(name);
+        let deployed = range::Deployed {
+            project: project.name(),
+            environment: &env.name,
+            to,
+            refname: refname.as_deref(),
+            fallback: None,
+            tags: &tags,
+        };
+        let choice = range::choose(repo, &rule, &deployed)?;
+        if let Some(note) = choice.note {
+            log::warn!("{} -> {}: {note}", project.name(), env.name);
         }
-        for issue in deploy.issues {
-            match shipped.issues.iter_mut().find(|i| i.key == issue.key) {
-                Some(known) => known.commits.extend(
-                    issue
-                        .commits
-                        .into_iter()
-                        .filter(|c| !known.commits.contains(c))
-                        .collect::<Vec<_>>(),
+        // A rollback ships nothing new: its notes are the commits that leave.
+        let (tip, base) = match choice.rollback_from {
+            Some(last) => (
+                last,
+                range::Base {
+                    exclude: vec![to],
+                    source: choice.base.source.clone(),
+                },
+            ),
+            None => (to, choice.base.clone()),
+        };
+        if n == 0 {
+            shipped.from = choice.base.from();
+            shipped.base = match choice.rollback_from {
+                Some(_) => format!(
+                    "{}; a rollback: the commits listed leave {}",
+                    choice.base.source.describe(),
+                    env.name
                 ),
-                None => shipped.issues.push(issue),
+                None => choice.base.source.describe(),
+            };
+        }
+        let rules = [project.key_rules().clone()];
+        let commits = walk(repo, tip, base, args.range.first_parent, &rules)?;
+        for commit in commits {
+            if project.has_paths() {
+                let paths = repo.changed_paths(commit.id)?;
+                if !paths.iter().any(|p| project.owns_path(p)) {
+                    continue;
+                }
+            }
+            for key in &commit.digest.keys {
+                index.add(key.clone(), Some(commit.id));
+            }
+            let id = commit.id.to_string();
+            if !shipped.commits.iter().any(|c| c.id == id) {
+                shipped.commits.push(CommitSummary {
+                    id,
+                    subject: commit.digest.subject,
+                });
             }
         }
     }
+    shipped.issues = index.into_vec();
     Ok(shipped)
+}
+
+/// The commits from `tip` down to `base`, oldest first, with their subjects and keys.
+fn walk(
+    repo: &Repo,
+    tip: Oid,
+    base: range::Base,
+    first_parent: bool,
+    rules: &[KeyRules],
+) -> Result<Vec<range::WalkedCommit<CommitFacts>>> {
+    let options = WalkOptions {
+        parents: ParentMode::first_parent(first_parent),
+        max_commits: None,
+    };
+    let mut progress = Progress::new();
+    let facts = |_: Oid, message: &[u8]| CommitFacts::read(rules, message);
+    let mut report = |read| progress.update(read);
+    match range::resolve(repo, tip, base, options, &mut report, &facts)? {
+        Resolved::Range(range) => Ok(range.commits),
+        Resolved::TooLarge { .. } => {
+            Err(Error::internal("an unlimited walk reported a size limit"))
+        }
+    }
 }
 
 /// The range as `keys` resolves it: `--from`, else the previous tag for a tag, else `to`
@@ -155,17 +203,8 @@ fn walked(repo: &Repo, config: Option<&Config>, args: &NotesArgs, to: Oid) -> Re
     if let Some(warning) = warning {
         log::warn!("{warning}");
     }
-    let options = WalkOptions {
-        parents: ParentMode::first_parent(args.range.first_parent),
-        max_commits: None,
-    };
-    let mut progress = Progress::new();
-    let facts = |_: Oid, message: &[u8]| CommitFacts::read(&rules, message);
-    let mut report = |read| progress.update(read);
-    let Resolved::Range(range) = range::resolve(repo, to, base, options, &mut report, &facts)?
-    else {
-        return Err(Error::internal("an unlimited walk reported a size limit"));
-    };
+    let (from, described) = (base.from(), base.source.describe());
+    let commits = walk(repo, to, base, args.range.first_parent, &rules)?;
     let branch_keys = refname
         .as_deref()
         .filter(|r| r.starts_with("refs/heads/"))
@@ -176,13 +215,12 @@ fn walked(repo: &Repo, config: Option<&Config>, args: &NotesArgs, to: Oid) -> Re
                 .collect()
         })
         .unwrap_or_default();
-    let walked: Vec<_> = range.commits.iter().collect();
+    let walked: Vec<_> = commits.iter().collect();
     let issues = KeyIndex::build(branch_keys, &walked).into_vec();
     Ok(Shipped {
-        from: range.base.from(),
-        base: range.base.source.describe(),
-        commits: range
-            .commits
+        from,
+        base: described,
+        commits: commits
             .iter()
             .map(|c| CommitSummary {
                 id: c.id.to_string(),

@@ -136,6 +136,7 @@ fn issue_line_markdown(issue: &NoteIssue) -> String {
 /// a link, emphasis, code or HTML escaped, so a summary reads as written. `_` is left alone:
 /// inside a word (`JIRA_API_TOKEN`, `snake_case`) it never starts emphasis.
 fn escape(text: &str) -> String {
+    let text = text.lines().map(str::trim).collect::<Vec<_>>().join(" ");
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {
@@ -198,6 +199,6 @@ impl Report for Notes {
     }
 
     fn markdown(&self) -> String {
-        self.markdown_body() + "\n"
+        self.markdown_body()
     }
 }

@@ -28,6 +28,7 @@ mod config_trust;
 mod deliver;
 #[cfg(all(target_os = "linux", target_arch = "x86_64"))]
 mod dist;
+mod doctor;
 mod faults;
 mod fuzz_regressions;
 mod hooks;
@@ -37,6 +38,7 @@ mod init;
 mod jira_schemas;
 mod keys_corpus;
 mod keys_rules;
+mod notes;
 mod nothing_lost;
 mod range;
 mod reports;
