@@ -89,11 +89,13 @@ pub enum Command {
     /// Check, per project, that Jira will accept what deploylink is configured to write
     ///
     /// One line per check, `ok`, `warn` or `fail`, with the fix: the credentials work
-    /// (`myself`), each Jira project of `keys.projects` exists, the account's permissions there
-    /// (Browse projects, Edit issues, Transition issues, and Administer projects when fix
-    /// versions must be created), `fixVersions` is on the edit screen of a recent issue, and
-    /// every configured transition target is a status of the project's workflow. Exits 3 when a
-    /// check fails, 4 when Jira could not be reached for one.
+    /// (`myself`), each Jira project of `keys.projects` exists, the account has there the
+    /// permissions the actions need (Browse Projects; Link Issues for remote-link, Add Comments
+    /// for comment, Edit Issues and Administer Projects for fix-version, which creates versions,
+    /// Transition Issues for transition), `fixVersions` is on the edit screen of a recent issue
+    /// (fix-version), and every status transitions move to is one of the project's. Nothing is
+    /// written to Jira. Exits 0 when no check fails (warnings included), 3 when one fails, 4
+    /// when Jira could not be reached.
     Doctor(DoctorArgs),
     /// Print the JSON Schema of the configuration files
     Schema,
