@@ -956,6 +956,17 @@ fn act_runs_the_example_workflow_against_the_sandbox() {
     let summary: Value = serde_json::from_str(summary)
         .unwrap_or_else(|e| panic!("the summary output is not JSON ({e}): {summary}"));
     assert_eq!(summary["summary"]["linked"], 2, "{summary:#}");
+    // `notes: "true"`: release notes of the range `deploylink ci` resolved, in the job summary.
+    assert!(
+        stdout.contains(&format!(
+            "deploylink notes --format markdown --from {before} --to {after}"
+        )),
+        "the notes step did not take ci's range:\n{log}"
+    );
+    assert!(
+        !stdout.contains("deploylink notes failed"),
+        "the notes step failed:\n{log}"
+    );
     assert!(
         !stdout.contains(TOKEN),
         "the token leaked into the log:\n{log}"
@@ -999,5 +1010,20 @@ fn gitlab_ci_local_runs_the_component_job_against_the_sandbox() {
             "{file}: the job did not pass:\n{log}"
         );
         sandbox.assert_links(&after, &["WEB-3", "WEB-4"], &["WEB-1", "WEB-2"], &log);
+        // The local form asks for release notes as an artifact: the range's issues, with
+        // the sandbox's summaries.
+        if file == ".gitlab-ci.yml" {
+            let notes = repo
+                .dir
+                .join(".gitlab-ci-local/artifacts/deploylink/release-notes.md");
+            let notes = std::fs::read_to_string(&notes)
+                .unwrap_or_else(|e| panic!("{}: {e}\n{log}", notes.display()));
+            assert!(
+                notes.contains("- WEB-3 Sandbox issue WEB-3 (To Do)")
+                    && notes.contains("- WEB-4 Sandbox issue WEB-4 (To Do)")
+                    && !notes.contains("WEB-2"),
+                "release notes:\n{notes}\n{log}"
+            );
+        }
     }
 }
