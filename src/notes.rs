@@ -3,7 +3,7 @@
 //! Jira only adds words: without a tracker, credentials or a reachable Jira the notes still
 //! list every key and commit subject, and say what is missing and why.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use crate::config::{Config, Project};
 use crate::deliver::Session;
@@ -52,7 +52,7 @@ impl TypeGroup {
 pub struct Lookups {
     pub found: BTreeMap<String, IssueDetails>,
     /// Keys a tracker was asked about successfully.
-    pub asked: Vec<String>,
+    pub asked: BTreeSet<String>,
     /// One sentence per reason summaries are missing, naming the keys when not all.
     pub missing: Vec<String>,
 }
@@ -61,7 +61,7 @@ impl Lookups {
     fn lookup(&self, key: &str) -> Lookup {
         match self.found.get(key) {
             Some(details) => Lookup::Found(details.clone()),
-            None if self.asked.iter().any(|k| k == key) => Lookup::NotInJira,
+            None if self.asked.contains(key) => Lookup::NotInJira,
             None => Lookup::Unavailable,
         }
     }
@@ -271,12 +271,9 @@ mod tests {
         lookups.found.insert("WEB-1".into(), details("Story"));
         lookups.found.insert("WEB-2".into(), details("Bug"));
         lookups.found.insert("WEB-3".into(), details("Story"));
-        lookups.asked = vec![
-            "WEB-1".into(),
-            "WEB-2".into(),
-            "WEB-3".into(),
-            "OPS-9".into(),
-        ];
+        lookups.asked = ["WEB-1", "WEB-2", "WEB-3", "OPS-9"]
+            .map(String::from)
+            .into();
         let (groups, other) = assemble(&commits, &issues, &lookups);
         let shape: Vec<(String, Vec<&str>)> = groups
             .iter()

@@ -85,11 +85,26 @@ fn every_operation_is_present_and_compiles() {
             "comment.v2",
             "comment.v3",
             "deployments.bulk",
+            "issue-bulkfetch.v3",
             "issue-property.v2",
             "issue-property.v3",
             "remotelink.v2",
             "remotelink.v3",
         ]
+    );
+}
+
+/// What `deploylink notes` sends; a misspelt field is refused (`additionalProperties: false`).
+#[test]
+fn bulkfetch_as_sent_is_valid_and_unknown_fields_are_rejected() {
+    let body =
+        json!({"issueIdsOrKeys": ["WEB-1", "OPS-2"], "fields": ["summary", "issuetype", "status"]});
+    assert_valid("issue-bulkfetch.v3", &body);
+    let misspelt = json!({"issueKeys": ["WEB-1"]});
+    let err = openapi::validate("issue-bulkfetch.v3", &misspelt).unwrap_err();
+    assert!(
+        err.contains("issueIdsOrKeys") && err.contains("issueKeys"),
+        "{err}"
     );
 }
 
