@@ -289,3 +289,25 @@ fn an_unreachable_jira_exits_4() {
         "{output:?}"
     );
 }
+
+#[test]
+fn without_browse_projects_the_project_cannot_be_seen() {
+    let mut setup = Setup::default();
+    setup
+        .denied
+        .insert(("OPS".into(), "BROWSE_PROJECTS".into()));
+    let f = fixture(
+        "jira-data-center",
+        "WEB, OPS",
+        Options {
+            setup,
+            ..Options::default()
+        },
+    );
+    let output = f.doctor(&[]);
+    assert_eq!(output.status.code(), Some(3), "{output:?}");
+    assert_eq!(
+        fail_lines(&output),
+        ["fail  shop OPS  project: no Jira project OPS, or the account cannot see it; fix: correct OPS in projects.shop.keys.projects of .deploylink.yml, or grant the account Browse Projects in OPS"]
+    );
+}

@@ -45,9 +45,10 @@ fn project_id(key: &str) -> u64 {
             .fold(0u64, |acc, b| (acc * 31 + u64::from(b)) % 90_000)
 }
 
-/// `GET /rest/api/{3|2}/project/{projectIdOrKey}` (`getProject`).
+/// `GET /rest/api/{3|2}/project/{projectIdOrKey}` (`getProject`). Without Browse Projects the
+/// account cannot see the project: 404, as Jira answers.
 pub(crate) fn project(store: &Store, config: &Config, version: &str, key: &str) -> Reply {
-    if store.keys_of_project(key).is_empty() {
+    if store.keys_of_project(key).is_empty() || !config.setup.allows(key, "BROWSE_PROJECTS") {
         return no_project(key);
     }
     let id = project_id(key);
