@@ -202,3 +202,69 @@ impl Report for Notes {
         self.markdown_body()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::jira::details::IssueDetails;
+    use crate::report::{render, Format};
+
+    fn notes(lookup: Lookup, missing: Vec<String>) -> Notes {
+        let commit = CommitSummary {
+            id: "1a2b3c4d5e".into(),
+            subject: "WEB-12: log in".into(),
+        };
+        let issue_type = match &lookup {
+            Lookup::Found(d) => Some(d.issue_type.clone()),
+            _ => None,
+        };
+        Notes {
+            from: None,
+            to: "f".repeat(40),
+            base: "--from v1".into(),
+            commits: 2,
+            groups: vec![Group(TypeGroup {
+                issue_type,
+                issues: vec![NoteIssue {
+                    key: "WEB-12".into(),
+                    lookup,
+                    commits: vec![commit],
+                }],
+            })],
+            other_commits: vec![CommitSummary {
+                id: "9f8e7d6c5b".into(),
+                subject: "Tidy\nup".into(),
+            }],
+            missing,
+        }
+    }
+
+    #[test]
+    fn markdown_with_and_without_jira() {
+        let found = Lookup::Found(IssueDetails {
+            summary: "Log in with *SSO*".into(),
+            issue_type: "Story".into(),
+            status: "Done".into(),
+        });
+        assert_eq!(
+            render(&notes(found, Vec::new()), Format::Markdown),
+            "## Stories\n\n- WEB-12 Log in with \\*SSO\\* (Done)\n  - `1a2b3c4` WEB-12: log in\n\n## Other commits\n\n- `9f8e7d6` Tidy up\n"
+        );
+        let missing = vec!["summaries are missing: no\n  tracker".to_owned()];
+        assert_eq!(
+            render(&notes(Lookup::Unavailable, missing), Format::Markdown),
+            "## Issues\n\n- WEB-12\n  - `1a2b3c4` WEB-12: log in\n\n## Other commits\n\n- `9f8e7d6` Tidy up\n\n> summaries are missing: no tracker\n"
+        );
+    }
+
+    #[test]
+    fn json_marks_what_jira_could_not_say() {
+        let json = render(&notes(Lookup::NotInJira, Vec::new()), Format::Json);
+        let value: serde_json::Value = serde_json::from_str(&json).unwrap();
+        let issue = &value["groups"][0]["issues"][0];
+        assert_eq!(issue["jira"], "not_found");
+        assert_eq!(issue["summary"], serde_json::Value::Null);
+        assert_eq!(value["groups"][0]["heading"], "Issues");
+        assert_eq!(value["groups"][0]["type"], serde_json::Value::Null);
+    }
+}
