@@ -37,6 +37,7 @@ mod init;
 mod jira_schemas;
 mod keys_corpus;
 mod keys_rules;
+mod lifecycle;
 mod nothing_lost;
 mod range;
 mod reports;
