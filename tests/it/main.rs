@@ -43,5 +43,6 @@ mod range;
 mod reports;
 mod sandbox;
 mod spool;
+mod template_structure;
 mod templates;
 mod tracker;
