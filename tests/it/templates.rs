@@ -970,7 +970,14 @@ fn act_runs_the_example_workflow_against_the_sandbox() {
         .unwrap_or_else(|| panic!("no summary line from the workflow's last step:\n{log}"));
     let summary: Value = serde_json::from_str(summary)
         .unwrap_or_else(|e| panic!("the summary output is not JSON ({e}): {summary}"));
-    assert_eq!(summary["summary"]["linked"], 2, "{summary:#}");
+    // The step before the deploy made the links (in_progress); this final one updated them.
+    assert_eq!(summary["summary"]["updated"], 2, "{summary:#}");
+    assert_eq!(summary["deploys"][0]["state"], "successful", "{summary:#}");
+    let links = sandbox.state()["issues"]["WEB-2"]["remote_links"].clone();
+    assert_eq!(
+        links[0]["object"]["status"]["resolved"], true,
+        "the deploy succeeded: {links:#}"
+    );
     assert!(
         !stdout.contains(TOKEN),
         "the token leaked into the log:\n{log}"
