@@ -82,21 +82,26 @@ pub fn ci(global: &GlobalArgs, args: &CiArgs, out: &mut dyn Write) -> Result<()>
 
 /// The state to report: the flag's, or with `from-job` the CI job's own result.
 fn deploy_state(state: CiState, env: &dyn Fn(&str) -> Option<String>) -> Result<DeployState> {
-    let CiState::Given(state) = state else {
-        let job = crate::ci::job_status(env)?;
-        let state = match job.result {
-            crate::ci::JobResult::Succeeded => DeployState::Successful,
-            crate::ci::JobResult::Failed => DeployState::Failed,
-            crate::ci::JobResult::Cancelled => DeployState::Cancelled,
-        };
-        log::info!(
-            "--state from-job: {}={} reports the deploy {}",
-            job.variable,
-            job.value,
-            state.as_str()
-        );
-        return Ok(state);
+    match state {
+        CiState::Given(state) => Ok(state),
+        CiState::FromJob => job_state(env),
+    }
+}
+
+/// The CI job's result as a final state (a usage error when the CI gives none).
+fn job_state(env: &dyn Fn(&str) -> Option<String>) -> Result<DeployState> {
+    let job = crate::ci::job_status(env)?;
+    let state = match job.result {
+        crate::ci::JobResult::Succeeded => DeployState::Successful,
+        crate::ci::JobResult::Failed => DeployState::Failed,
+        crate::ci::JobResult::Cancelled => DeployState::Cancelled,
     };
+    log::info!(
+        "--state from-job: {}={} reports the deploy {}",
+        job.variable,
+        job.value,
+        state.as_str()
+    );
     Ok(state)
 }
 
