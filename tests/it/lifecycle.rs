@@ -7,7 +7,7 @@ use crate::support;
 
 use std::process::Output;
 
-use jira_sandbox::{Options, Sandbox, State};
+use jira_sandbox::{Fault, FaultAction, Options, Sandbox, State};
 use serde_json::Value;
 use support::TestRepo;
 
@@ -284,4 +284,61 @@ fn github_and_bitbucket_results_reach_the_record() {
     assert_eq!(the_record(&state).0, "successful");
     assert_links(&state, true);
     assert_eq!(comments(&state), [1, 1]);
+}
+
+/// Jira is down for both reports of a deploy, so both wait in the spool: the final one
+/// replaces the start that waited for the same write, and `retry` delivers the final state.
+#[test]
+fn a_final_state_waiting_in_the_spool_replaces_the_start_waiting_there() {
+    let f = fixture();
+    let spool = f.repo.path().join(".git/lifecycle-spool");
+    let spool_arg = spool.to_str().unwrap();
+    f.jira.push_fault(Fault {
+        method: None,
+        path_prefix: None,
+        times: None,
+        probability: 1.0,
+        action: FaultAction::Respond {
+            status: 503,
+            headers: vec![],
+            body: String::new(),
+        },
+    });
+    let down = ["--spool", spool_arg, "--budget", "1s", "--on-error", "warn"];
+    let report = f.report(&[], &[&["--state", "in_progress"][..], &down].concat());
+    assert!(
+        report["summary"]["spooled"].as_u64() > Some(0),
+        "{report:#}"
+    );
+    let report = f.report(
+        &[("CI_JOB_STATUS", "failed")],
+        &[&["--state", "from-job"][..], &down].concat(),
+    );
+    assert!(
+        report["summary"]["spooled"].as_u64() > Some(0),
+        "{report:#}"
+    );
+    f.jira.clear_faults();
+    let output = support::cli::command()
+        .current_dir(f.repo.path())
+        .args(["retry", "--spool", spool_arg, "--trackers"])
+        .arg(&f.trackers)
+        .env("JIRA_USER", "ci@example.com")
+        .env("JIRA_API_TOKEN", "token")
+        .output()
+        .unwrap();
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let state = f.jira.state();
+    assert_eq!(
+        the_record(&state).0,
+        "failed",
+        "the final state, not the start"
+    );
+    assert_links(&state, false);
+    assert_eq!(comments(&state), [0, 0]);
 }
