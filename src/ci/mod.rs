@@ -24,12 +24,14 @@
 
 mod env;
 mod github;
+mod job;
 mod providers;
 
 use std::fmt;
 use std::path::{Path, PathBuf};
 
 use env::Env;
+pub use job::{job_status, JobResult, JobStatus, JOB_STATUS_VARIABLE};
 
 /// A CI provider of SPEC 9, in detection order.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -141,6 +143,26 @@ pub enum CiError {
         variable: &'static str,
         /// The value as quoted: control characters escaped, cut at 80 characters.
         value: String,
+    },
+    /// `--state from-job` where no variable holds the job's result.
+    #[error(
+        "--state from-job: no job result: {looked_for} is not set ({provider})\n  hint: {hint}"
+    )]
+    NoJobStatus {
+        provider: &'static str,
+        /// The variable or variables read, in order.
+        looked_for: String,
+        hint: &'static str,
+    },
+    /// `--state from-job` where the job's result is not a known value.
+    #[error(
+        "--state from-job: {variable} is '{value}', which is not a job result\n  \
+         hint: expected {expected}"
+    )]
+    JobStatus {
+        variable: &'static str,
+        value: String,
+        expected: &'static str,
     },
 }
 

@@ -6,13 +6,13 @@ use std::io::Write;
 
 use super::link::{deliver_deploys, Delivering};
 use super::prepare_inputs;
-use crate::command::cli::{CiArgs, GlobalArgs};
+use crate::command::cli::{CiArgs, CiState, GlobalArgs};
 use crate::config::{Config, Tracker, TrustMode};
 use crate::error::{Error, Result};
 use crate::git::repo::Repo;
 use crate::git::GitError;
 use crate::plan::DeployInputs;
-use crate::plan::{BaseRule, Deploy, RunInfo};
+use crate::plan::{BaseRule, Deploy, DeployState, RunInfo};
 use crate::range::{self, Base};
 
 /// `git fetch --deepen` steps: CI checkouts hold 1 to 50 commits; after these the history
@@ -21,6 +21,7 @@ const DEEPEN_STEPS: [u32; 4] = [50, 200, 1000, 5000];
 
 pub fn ci(global: &GlobalArgs, args: &CiArgs, out: &mut dyn Write) -> Result<()> {
     let env = |name: &str| std::env::var(name).ok();
+    let state = deploy_state(args.state, &env)?;
     let detected = crate::ci::detect(&env, &|path| std::fs::read(path))?;
     for note in &detected.notes {
         log::warn!("{note}");
@@ -65,7 +66,7 @@ pub fn ci(global: &GlobalArgs, args: &CiArgs, out: &mut dyn Write) -> Result<()>
         projects: args.projects.clone(),
         base,
         fallback: ci_previous,
-        state: args.state,
+        state,
         max_commits: args.max_commits,
         repo_url: args.repo_url.clone().or(detected.repo_url.clone()),
         first_parent: args.first_parent,
@@ -77,6 +78,31 @@ pub fn ci(global: &GlobalArgs, args: &CiArgs, out: &mut dyn Write) -> Result<()>
     let mut how = Delivering::from_args(&args.delivery)?;
     how.options.not_spooled = super::link::not_spooled(&config);
     deliver_deploys(global, &repo, &trackers, &deploys, how, out)
+}
+
+/// The state to report: the flag's, or with `from-job` the CI job's own result.
+fn deploy_state(state: CiState, env: &dyn Fn(&str) -> Option<String>) -> Result<DeployState> {
+    match state {
+        CiState::Given(state) => Ok(state),
+        CiState::FromJob => job_state(env),
+    }
+}
+
+/// The CI job's result as a final state (a usage error when the CI gives none).
+fn job_state(env: &dyn Fn(&str) -> Option<String>) -> Result<DeployState> {
+    let job = crate::ci::job_status(env)?;
+    let state = match job.result {
+        crate::ci::JobResult::Succeeded => DeployState::Successful,
+        crate::ci::JobResult::Failed => DeployState::Failed,
+        crate::ci::JobResult::Cancelled => DeployState::Cancelled,
+    };
+    log::info!(
+        "--state from-job: {}={} reports the deploy {}",
+        job.variable,
+        job.value,
+        state.as_str()
+    );
+    Ok(state)
 }
 
 /// The CI's previous commit as a base, deepening a shallow clone until it is there. A commit

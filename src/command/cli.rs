@@ -287,9 +287,9 @@ pub struct CiArgs {
     /// Only this project of the project file (repeatable)
     #[arg(long = "project", value_name = "NAME")]
     pub projects: Vec<String>,
-    /// The deploy's state
-    #[arg(long, value_enum, default_value_t = DeployState::Successful)]
-    pub state: DeployState,
+    /// The deploy's state; from-job: the CI job's own result (success, failure, cancelled), read where the CI gives it (GitLab's after_script, Bitbucket's after-script) or from DEPLOYLINK_JOB_STATUS
+    #[arg(long, value_enum, default_value_t = CiState::Given(DeployState::Successful))]
+    pub state: CiState,
     #[command(flatten)]
     pub delivery: DeliveryArgs,
     /// Follow only the first parent of merge commits
@@ -559,6 +559,36 @@ impl ValueEnum for DeployState {
 
     fn to_possible_value(&self) -> Option<PossibleValue> {
         Some(PossibleValue::new(self.as_str()))
+    }
+}
+
+/// `ci --state`: a state, or the CI job's own result.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CiState {
+    Given(DeployState),
+    /// Read the job's result from the CI's environment (`crate::ci::job_status`).
+    FromJob,
+}
+
+impl ValueEnum for CiState {
+    fn value_variants<'a>() -> &'a [Self] {
+        &[
+            CiState::Given(DeployState::Successful),
+            CiState::Given(DeployState::Failed),
+            CiState::Given(DeployState::Pending),
+            CiState::Given(DeployState::InProgress),
+            CiState::Given(DeployState::Cancelled),
+            CiState::Given(DeployState::RolledBack),
+            CiState::Given(DeployState::Unknown),
+            CiState::FromJob,
+        ]
+    }
+
+    fn to_possible_value(&self) -> Option<PossibleValue> {
+        match self {
+            CiState::Given(state) => state.to_possible_value(),
+            CiState::FromJob => Some(PossibleValue::new("from-job")),
+        }
     }
 }
 

@@ -160,24 +160,36 @@ impl Spool {
     }
 
     /// Writes every delivery ahead of its first try, durably, with one flush for the whole
-    /// batch; returns their files, in order. An entry already in the spool (the same delivery
-    /// spooled by an earlier run) is kept as it is: it may be in another run's hands. When
+    /// batch; returns their files, in order. An entry already in the spool for the same write
+    /// (an earlier run's) is kept as it is when it says the same, or when another run holds it;
+    /// otherwise the new delivery replaces it, keeping its tries: it is a later report of the
+    /// same deploy (`in_progress`, then `failed`), and only the last one may be sent. When
     /// this fails, no new entry was renamed into place.
     pub fn put_all(&self, deliveries: &[Delivery]) -> Result<Vec<PathBuf>, SpoolError> {
         let now = now();
         let mut paths = Vec::with_capacity(deliveries.len());
         let mut pending: Vec<(tempfile::TempPath, PathBuf)> = Vec::new();
         let mut seen = std::collections::HashSet::new();
+        // Held until the replacements are in place, so that no retry sends what they replace.
+        let mut replacing: Vec<Claim> = Vec::new();
         for delivery in deliveries {
             let path = self.path_of(delivery);
             paths.push(path.clone());
-            if !seen.insert(path.clone()) || path.exists() {
+            if !seen.insert(path.clone()) {
                 continue;
+            }
+            let mut spooled_at = now;
+            if path.exists() {
+                let Some((claim, waiting)) = superseded(&path, delivery) else {
+                    continue;
+                };
+                replacing.push(claim);
+                spooled_at = waiting.spooled_at;
             }
             let entry = Entry {
                 version: 1,
                 delivery: delivery.clone(),
-                spooled_at: now,
+                spooled_at,
                 attempts: 0,
                 last_error: None,
             };
@@ -197,6 +209,7 @@ impl Spool {
                 .map_err(|e| self.error("rename an entry into place", e.error))?;
         }
         durable::sync_dir(&self.dir).map_err(|e| self.error("sync the directory", e))?;
+        drop(replacing);
         Ok(paths)
     }
 
@@ -413,6 +426,16 @@ fn same_file(_: &File, path: &Path) -> bool {
     path.exists()
 }
 
+/// The entry waiting at `path`, claimed, when `delivery` should replace it: it writes
+/// something else to the same place, and no other run is sending it. `None`: keep it.
+fn superseded(path: &Path, delivery: &Delivery) -> Option<(Claim, Entry)> {
+    let waiting = read_entry(path)?;
+    if waiting.delivery.body == delivery.body && waiting.delivery.keys == delivery.keys {
+        return None;
+    }
+    Some((claim(path)?, waiting))
+}
+
 fn state_path(path: &Path) -> PathBuf {
     path.with_extension("state")
 }
@@ -589,6 +612,33 @@ mod tests {
         assert!(names.iter().all(|n| !n.ends_with(".tmp")), "{names:?}");
         spool.done(&first).unwrap();
         assert!(!first.exists() && !first.with_extension("state").exists());
+    }
+
+    #[test]
+    fn a_later_report_of_the_same_write_replaces_the_waiting_one_and_keeps_its_tries() {
+        let dir = tempfile::tempdir().unwrap();
+        let spool = Spool::open(dir.path()).unwrap();
+        let mut started = delivery("WEB-1");
+        started.body = serde_json::json!({"globalId": "g", "state": "in_progress"});
+        let path = spool.put(&started).unwrap();
+        spool.failed(&path, "503").unwrap();
+        let spooled_at = spool.read(&path).unwrap().spooled_at;
+        let mut ended = started.clone();
+        ended.body = serde_json::json!({"globalId": "g", "state": "failed"});
+        // While another run sends the waiting entry, it is left to that run.
+        let held = claim(&path).unwrap();
+        assert_eq!(spool.put(&ended).unwrap(), path);
+        assert_eq!(spool.read(&path).unwrap().delivery.body, started.body);
+        drop(held);
+        assert_eq!(spool.put(&ended).unwrap(), path, "the same file");
+        let entry = spool.read(&path).unwrap();
+        assert_eq!(
+            entry.delivery.body, ended.body,
+            "the later report replaced it"
+        );
+        assert_eq!(entry.attempts, 1, "its tries are kept");
+        assert_eq!(entry.spooled_at, spooled_at, "and its age");
+        assert_eq!(spool.list().unwrap().len(), 1);
     }
 
     /// The figure in docs/reliability.md: 20,000 deliveries spooled one durable file each

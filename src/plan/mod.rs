@@ -46,6 +46,15 @@ impl DeployState {
             DeployState::Unknown => "unknown",
         }
     }
+
+    /// Whether the deploy has shipped: it ended `successful`, or it is a rollback. Only such a
+    /// deploy is commented on. A comment cannot be updated and is posted once per deploy (the
+    /// same commit to the same environment), so one posted for `in_progress` or `failed` would
+    /// keep a later successful run of the same deploy from saying it shipped; the remote link
+    /// and the deployment record show every other state.
+    pub fn has_shipped(self) -> bool {
+        matches!(self, DeployState::Successful | DeployState::RolledBack)
+    }
 }
 
 /// Facts about the CI run, when there is one: for templates and deployment records.

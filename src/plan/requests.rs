@@ -50,7 +50,13 @@ pub(super) fn plan_requests(
                 &text,
                 committed_at,
             )),
-            Action::Comment => comments(tracker, deploy, &text, &mut deliveries),
+            Action::Comment if deploy.state.has_shipped() => {
+                comments(tracker, deploy, &text, &mut deliveries)
+            }
+            Action::Comment => deploy.notes.push(format!(
+                "no comment for a deploy that is {}: the comment is posted once the same deploy is reported successful",
+                deploy.state.as_str()
+            )),
         }
     }
     if let Some(record) = deliveries.iter().find(|d| !d.left_out.is_empty()) {
@@ -59,7 +65,7 @@ pub(super) fn plan_requests(
             record.left_out.len()
         ));
     }
-    if project.actions().contains(&Action::Comment) {
+    if deliveries.iter().any(|d| d.action == Action::Comment) {
         deploy.notes.push(format!(
             "a comment is posted only if the issue property {} does not list this deploy yet",
             comment::PROPERTY_KEY

@@ -1300,3 +1300,42 @@ fn a_deploy_writes_to_at_most_max_issues_and_reports_the_rest() {
         597
     );
 }
+
+// `ci --state from-job` where no variable holds the CI job's result.
+#[test]
+fn from_job_without_a_job_result_names_what_it_read_exit_2() {
+    let (f, jira) = with_jira();
+    let ci = |vars: &[(&str, &str)]| {
+        let mut command = f.command(&["ci", "--state", "from-job"]);
+        command.current_dir(f.repo.path());
+        for name in [
+            "GITHUB_ACTIONS",
+            "GITLAB_CI",
+            "CI_JOB_STATUS",
+            "BITBUCKET_BUILD_NUMBER",
+            "BITBUCKET_EXIT_CODE",
+            "JENKINS_URL",
+            "CIRCLECI",
+            "TF_BUILD",
+            "BUILDKITE",
+            "DEPLOYLINK_JOB_STATUS",
+        ] {
+            command.env_remove(name);
+        }
+        command.envs(vars.iter().copied());
+        run(command, b"")
+    };
+    ci(&[]).exits(2).stderr_is(str![[r#"
+error: --state from-job: no job result: DEPLOYLINK_JOB_STATUS is not set (no CI provider detected)
+  hint: set DEPLOYLINK_JOB_STATUS to success, failure or cancelled where the CI knows the result (Jenkins: a post block; CircleCI: a `when: on_fail` step), or give the state itself: --state failed
+
+"#]]);
+    ci(&[("GITLAB_CI", "true"), ("CI_JOB_STATUS", "running")])
+        .exits(2)
+        .stderr_is(str![[r#"
+error: --state from-job: CI_JOB_STATUS is 'running', which is not a job result
+  hint: expected success, failed or canceled, as GitLab sets it in after_script (run `deploylink ci --state from-job` there, not in script)
+
+"#]]);
+    assert!(jira.requests().is_empty(), "nothing is sent");
+}

@@ -53,7 +53,7 @@ fn fixture() -> Fixture {
 
 /// Runs `deploylink ci` in `dir` with only `vars` of the CI's environment (the test
 /// process's own CI variables are removed).
-fn ci(dir: &Path, trackers: &Path, vars: &[(&str, &str)], args: &[&str]) -> Output {
+pub(crate) fn ci(dir: &Path, trackers: &Path, vars: &[(&str, &str)], args: &[&str]) -> Output {
     let mut command = support::cli::command();
     command
         .current_dir(dir)

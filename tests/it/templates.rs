@@ -328,6 +328,9 @@ fn trackers_yaml(url: &str) -> String {
 
 // ---------------------------------------------------------------- a test repository
 
+/// The templates' deploy command (`./deploy.sh`) in the test repositories.
+const DEPLOY_SUCCEEDS: &str = "#!/bin/sh\necho 'deploying (the test deploy succeeds)'\n";
+
 const PROJECT_FILE: &str = "\
 version: 1
 default_tracker: acme
@@ -358,6 +361,7 @@ impl Repo {
         repo.git(&["config", "commit.gpgsign", "false"]);
         repo.git(&["remote", "add", "origin", remote]);
         repo.write(".deploylink.yml", PROJECT_FILE);
+        repo.write_script("deploy.sh", DEPLOY_SUCCEEDS);
         for (path, source) in files {
             let text = std::fs::read_to_string(source)
                 .unwrap_or_else(|e| panic!("{}: {e}", source.display()));
@@ -371,6 +375,17 @@ impl Repo {
         let path = self.dir.join(path);
         std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
         std::fs::write(path, text).expect("write");
+    }
+
+    /// An executable shell script: the templates' `./deploy.sh`.
+    fn write_script(&self, path: &str, text: &str) {
+        self.write(path, text);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(self.dir.join(path), std::fs::Permissions::from_mode(0o755))
+                .expect("chmod");
+        }
     }
 
     fn commit(&self, message: &str) -> String {
@@ -955,7 +970,14 @@ fn act_runs_the_example_workflow_against_the_sandbox() {
         .unwrap_or_else(|| panic!("no summary line from the workflow's last step:\n{log}"));
     let summary: Value = serde_json::from_str(summary)
         .unwrap_or_else(|e| panic!("the summary output is not JSON ({e}): {summary}"));
-    assert_eq!(summary["summary"]["linked"], 2, "{summary:#}");
+    // The step before the deploy made the links (in_progress); this final one updated them.
+    assert_eq!(summary["summary"]["updated"], 2, "{summary:#}");
+    assert_eq!(summary["deploys"][0]["state"], "successful", "{summary:#}");
+    let links = sandbox.state()["issues"]["WEB-2"]["remote_links"].clone();
+    assert_eq!(
+        links[0]["object"]["status"]["resolved"], true,
+        "the deploy succeeded: {links:#}"
+    );
     // `notes: "true"`: release notes of the range `deploylink ci` resolved, in the job summary.
     assert!(
         stdout.contains(&format!(
@@ -1026,4 +1048,206 @@ fn gitlab_ci_local_runs_the_component_job_against_the_sandbox() {
             );
         }
     }
+}
+
+// ---------------------------------------------------------------- run: a failed deploy's lifecycle
+
+/// A project that writes every kind of record, so that the lifecycle shows in each.
+#[cfg(feature = "sandbox")]
+const LIFECYCLE_PROJECT_FILE: &str = "\
+version: 1
+repository: acme/shop
+default_tracker: acme
+projects:
+  shop:
+    keys:
+      projects: [WEB]
+    environments:
+      production: { refs: [refs/heads/main], type: production }
+    actions: [remote-link, deployment, comment]
+";
+
+#[cfg(feature = "sandbox")]
+impl Sandbox {
+    /// A trackers file for this sandbox with deployment records (OAuth client credentials in
+    /// the same two variables).
+    fn trackers_with_deployments(&self, scratch: &Scratch) -> PathBuf {
+        let url = &self.url;
+        scratch.write(
+            "trackers.yml",
+            &format!(
+                "{}    deployments:\n      client_id_env: JIRA_USER\n      client_secret_env: \
+                 JIRA_API_TOKEN\n      api_url: {url}\n      token_url: {url}/oauth/token\n",
+                trackers_yaml(url)
+            ),
+        )
+    }
+}
+
+/// Makes `repo`'s deploy fail after it saved the sandbox's state (what Jira shows while the
+/// deploy runs) into `snapshot`, with the lifecycle project file; commits WEB-2 and WEB-3.
+/// Returns the deployed commit.
+#[cfg(feature = "sandbox")]
+fn failing_deploy(repo: &Repo, sandbox: &Sandbox, snapshot: &Path) -> String {
+    repo.write(".deploylink.yml", LIFECYCLE_PROJECT_FILE);
+    repo.write_script(
+        "deploy.sh",
+        &format!(
+            "#!/bin/sh\ncurl -fsS '{}/_sandbox/state' > '{}'\necho 'the test deploy fails' >&2\nexit 1\n",
+            sandbox.url,
+            snapshot.display()
+        ),
+    );
+    repo.commit("WEB-2: a deploy that fails");
+    repo.commit("WEB-3: handle expired cards")
+}
+
+/// The one deployment record of `state`, after checking that the sandbox refused nothing:
+/// (pipeline, environment, sequence number), its state, its `updateSequenceNumber`.
+#[cfg(feature = "sandbox")]
+fn one_record(state: &Value, log: &str) -> ((String, String, i64), String, i64) {
+    assert_eq!(
+        state["rejected"].as_array().map(Vec::len),
+        Some(0),
+        "the sandbox refused requests: {state:#}\n{log}"
+    );
+    let records = state["deployments"].as_array().expect("deployments");
+    assert_eq!(records.len(), 1, "one deployment record: {state:#}\n{log}");
+    let record = &records[0];
+    (
+        (
+            record["pipeline_id"].as_str().unwrap().to_owned(),
+            record["environment_id"].as_str().unwrap().to_owned(),
+            record["deployment_sequence_number"].as_i64().unwrap(),
+        ),
+        record["data"]["state"].as_str().unwrap().to_owned(),
+        record["update_sequence_number"].as_i64().unwrap(),
+    )
+}
+
+/// While the deploy ran (`snapshot`), Jira showed it `in_progress`; at the end (`state`), the
+/// same record is `failed`, the links of WEB-2 and WEB-3 are not resolved and no comment was
+/// posted.
+#[cfg(feature = "sandbox")]
+fn assert_failed_lifecycle(snapshot: &Path, state: &Value, log: &str) {
+    let during: Value = serde_json::from_str(
+        &std::fs::read_to_string(snapshot)
+            .unwrap_or_else(|e| panic!("the deploy did not run ({e}):\n{log}")),
+    )
+    .expect("the snapshot is the sandbox's state");
+    let (identity, started, first) = one_record(&during, log);
+    assert_eq!(started, "in_progress", "{during:#}\n{log}");
+    let (same_identity, ended, last) = one_record(state, log);
+    assert_eq!(same_identity, identity, "the same deployment record");
+    assert_eq!(identity.0, "acme/shop/shop");
+    assert_eq!(identity.1, "production");
+    assert_eq!(ended, "failed", "{state:#}\n{log}");
+    assert!(
+        last > first,
+        "a greater updateSequenceNumber: {last} > {first}"
+    );
+    for key in ["WEB-2", "WEB-3"] {
+        let issue = &state["issues"][key];
+        let links = issue["remote_links"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        assert_eq!(links.len(), 1, "{key}: one remote link\n{log}");
+        assert_eq!(
+            links[0]["object"]["status"]["resolved"], false,
+            "{key}: a failed deploy's link is not resolved"
+        );
+        let comments = issue["comments"].as_array().map_or(0, Vec::len);
+        assert_eq!(comments, 0, "{key}: a failed deploy posts no comment");
+    }
+}
+
+#[test]
+#[cfg(feature = "sandbox")]
+#[ignore = "needs the CI template tools: bash ci-templates/install-test-tools.sh; bash .ci/run runs it"]
+fn act_reports_a_failed_deploy_in_progress_then_failed() {
+    let scratch = Scratch::new();
+    let sandbox = Sandbox::start();
+    let trackers = sandbox.trackers_with_deployments(&scratch);
+    let repo = Repo::new(
+        &scratch,
+        "https://github.com/acme/shop.git",
+        &[
+            (
+                "ci-templates/github/action.yml",
+                template("ci-templates/github/action.yml"),
+            ),
+            (
+                ".github/workflows/deploy.yml",
+                template("ci-templates/github/example-workflow.yml"),
+            ),
+        ],
+    );
+    let before = repo.head();
+    let snapshot = scratch.path().join("during-the-deploy.json");
+    let after = failing_deploy(&repo, &sandbox, &snapshot);
+    let event = scratch.write(
+        "event.json",
+        &serde_json::json!({
+            "ref": "refs/heads/main",
+            "before": before,
+            "after": after,
+            "repository": {"full_name": "acme/shop", "name": "shop", "owner": {"login": "acme"},
+                           "default_branch": "main"},
+        })
+        .to_string(),
+    );
+    let mut command = scratch.command(&act(), &repo.dir);
+    command
+        .args(["push", "-P", "ubuntu-latest=-self-hosted"])
+        .args(["-W", ".github/workflows/deploy.yml"])
+        .arg("-e")
+        .arg(&event)
+        .arg("--env")
+        .arg(format!("DEPLOYLINK_TRACKERS={}", trackers.display()))
+        .args(["-s", &format!("JIRA_USER={USER}")])
+        .args(["-s", &format!("JIRA_API_TOKEN={TOKEN}")])
+        .args(["--no-cache-server", "--action-offline-mode"]);
+    let output = run(command, RUN);
+    let log = text(&output);
+    assert!(
+        !output.status.success(),
+        "the deploy failed, so the run fails:\n{log}"
+    );
+    assert_failed_lifecycle(&snapshot, &sandbox.state(), &log);
+}
+
+#[test]
+#[cfg(feature = "sandbox")]
+#[ignore = "needs the CI template tools: bash ci-templates/install-test-tools.sh; bash .ci/run runs it"]
+fn gitlab_ci_local_reports_a_failed_deploy_in_progress_then_failed() {
+    let scratch = Scratch::new();
+    let sandbox = Sandbox::start();
+    let trackers = sandbox.trackers_with_deployments(&scratch);
+    let repo = gitlab_repo(&scratch);
+    let before = repo.head();
+    let snapshot = scratch.path().join("during-the-deploy.json");
+    failing_deploy(&repo, &sandbox, &snapshot);
+    let mut command = scratch.command(&gitlab_ci_local(), &repo.dir);
+    command
+        .args(["--file", ".gitlab-ci.yml", "--no-color", "deploylink"])
+        .args(["--variable", &format!("CI_COMMIT_BEFORE_SHA={before}")])
+        .args(["--variable", "GITLAB_CI=true"])
+        .args([
+            "--variable",
+            &format!("DEPLOYLINK_TRACKERS={}", trackers.display()),
+        ])
+        .args(["--variable", &format!("JIRA_USER={USER}")])
+        .args(["--variable", &format!("JIRA_API_TOKEN={TOKEN}")]);
+    let output = run(command, RUN);
+    let log = text(&output);
+    assert!(
+        !output.status.success() && String::from_utf8_lossy(&output.stdout).contains("FAIL"),
+        "the deploy failed, so the job fails:\n{log}"
+    );
+    assert!(
+        String::from_utf8_lossy(&output.stdout).contains("--state from-job"),
+        "after_script reported the job's result:\n{log}"
+    );
+    assert_failed_lifecycle(&snapshot, &sandbox.state(), &log);
 }
