@@ -503,12 +503,13 @@ fn walk(
         .as_ref()
         .map(|p| p.fields.clone())
         .unwrap_or_default();
+    let no_fields = serde_json::Map::new();
     let mut way = vec![from.name.clone()];
     let permission = format!(
         "give the account Transition Issues in project {}",
         key_project(key)
     );
-    for hop in hops {
+    for (i, hop) in hops.iter().enumerate() {
         let current = way.last().cloned().unwrap_or_default();
         let moved = |ended: Ended| {
             if way.len() > 1 {
@@ -532,7 +533,10 @@ fn walk(
                 ),
             )));
         };
-        let body = transition::body(&taken.id, &fields);
+        // The screen fields belong to the transition into the target: the screens of the
+        // hops before it may not have them, and Jira refuses a field off the screen.
+        let last = i + 1 == hops.len();
+        let body = transition::body(&taken.id, if last { &fields } else { &no_fields });
         let fix = format!(
             "set the transition screen's required fields under `transition.{}.fields`, or {permission}",
             environment_of(&delivery.deploy)

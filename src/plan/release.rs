@@ -173,14 +173,20 @@ pub(super) fn transitions(
             "always: the issue's status and its category",
             None,
         )];
-        for status in &plan.path {
+        for (i, status) in plan.path.iter().enumerate() {
             let when = format!("if {key} is before {status} on the path (and not done)");
+            // The screen's fields go with the transition into the target only.
+            let fields = if i + 1 == plan.path.len() {
+                body.clone()
+            } else {
+                transition::body(transition::TRANSITION_ID, &serde_json::Map::new())
+            };
             steps.push(step("GET", url.clone(), &when, None));
             steps.push(step(
                 "POST",
                 url.clone(),
                 &format!("{when}: the transition to {status} ({{transitionId}}: its id)"),
-                Some(body.clone()),
+                Some(fields),
             ));
         }
         out.push(Delivery {

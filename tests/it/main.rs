@@ -39,6 +39,7 @@ mod keys_corpus;
 mod keys_rules;
 mod nothing_lost;
 mod range;
+mod release;
 mod reports;
 mod sandbox;
 mod spool;

@@ -40,7 +40,9 @@ mod setup;
 mod state;
 mod store;
 mod validate;
+mod versions;
 mod wire;
+mod workflow;
 
 use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
@@ -54,7 +56,8 @@ use tokio::sync::oneshot;
 pub use deployments::CLOUD_ID;
 pub use faults::{Fault, FaultAction};
 pub use setup::{project_of, Setup};
-pub use state::{DeploymentRecord, IssueRecord, RecordedRequest, Rejected, State};
+pub use state::{DeploymentRecord, IssueRecord, RecordedRequest, Rejected, State, VersionRecord};
+pub use workflow::FIRST_STATUS;
 
 use store::Store;
 
@@ -222,6 +225,17 @@ impl Sandbox {
     /// Adds a fault after those already there.
     pub fn push_fault(&self, fault: Fault) {
         self.shared.store().faults.push(fault);
+    }
+
+    /// Puts issue `key` at workflow status `status` (see the workflow in `workflow.rs`).
+    pub fn set_status(&self, key: &str, status: &str) {
+        self.shared.store().set_status(key, status);
+    }
+
+    /// Makes the screen of every transition to `status` require `fields`.
+    pub fn require_fields(&self, status: &str, fields: &[&str]) {
+        let fields = fields.iter().map(|f| f.to_string()).collect();
+        self.shared.store().require_fields(status, fields);
     }
 
     /// Removes every fault: Jira is healthy again, and keeps what it received.

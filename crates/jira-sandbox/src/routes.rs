@@ -116,6 +116,11 @@ fn platform(store: &mut Store, config: &Config, req: &Incoming, api: Api, rest: 
                 "serverTitle": "deploylink sandbox"
             }),
         ),
+        ("GET", ["project", key]) => super::versions::project(config, api, key),
+        ("GET", ["project", key, "version"]) => super::versions::page(store, config, req, api, key),
+        ("GET", ["project", key, "versions"]) => super::versions::list(store, config, api, key),
+        ("POST", ["version"]) => super::versions::create(store, config, req, api),
+        ("PUT", ["version", id]) => super::versions::update(store, config, req, api, id),
         // Cloud only (jira-api-facts 1.5); Data Center has no bulkfetch.
         ("POST", ["issue", "bulkfetch"]) if api == Api::V3 => bulkfetch(store, config, req),
         (_, ["issue", id_or_key, tail @ ..]) => {
@@ -133,9 +138,16 @@ fn platform(store: &mut Store, config: &Config, req: &Incoming, api: Api, rest: 
                         "id": id.to_string(),
                         "key": key,
                         "self": format!("{base}/rest/api/{version}/issue/{id}"),
-                        "fields": {"summary": format!("Sandbox issue {key}")}
+                        "fields": {
+                            "summary": format!("Sandbox issue {key}"),
+                            "status": super::workflow::status_field(store, &key),
+                            "fixVersions": super::versions::fix_versions_json(store, config, api, &key),
+                        }
                     }),
                 ),
+                ("PUT", []) => super::versions::edit_issue(store, config, req, api, &key),
+                ("GET", ["transitions"]) => super::workflow::list(store, &key),
+                ("POST", ["transitions"]) => super::workflow::take(store, config, req, api, &key),
                 ("GET", ["remotelink"]) => remote_links(store, req, &key),
                 ("POST", ["remotelink"]) => {
                     let body = match checked_body(store, req, Operation::RemoteLink(api)) {
@@ -339,7 +351,11 @@ fn set_property(store: &mut Store, req: &Incoming, api: Api, key: &str, property
 
 /// The body as JSON, checked against `operation`'s schema and prose limits; a refusal is a 400
 /// in the platform's error shape, recorded in `rejected`.
-fn checked_body(store: &mut Store, req: &Incoming, operation: Operation) -> Result<Value, Reply> {
+pub(crate) fn checked_body(
+    store: &mut Store,
+    req: &Incoming,
+    operation: Operation,
+) -> Result<Value, Reply> {
     let body = parse_json(req.body).map_err(|message| {
         store.reject(req.method, req.path, message.clone());
         Reply::platform_message(400, &message)
