@@ -627,7 +627,7 @@ fn a_version_name_that_renders_empty_or_too_long_is_a_config_error() {
         "{stderr}"
     );
     assert_eq!(f.count("GET") + f.count("POST"), 0);
-    let long = "x".repeat(250);
+    let long = "x".repeat(251);
     let g = cloud(
         "fix-version",
         &format!("    fix_version: {{ name: \"{long}-{{tag}}\" }}\n"),
