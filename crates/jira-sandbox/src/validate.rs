@@ -303,7 +303,7 @@ mod tests {
 
     #[test]
     fn every_operation_has_a_validator() {
-        assert_eq!(validators().len(), 7, "{:?}", validators().keys());
+        assert_eq!(validators().len(), 15, "{:?}", validators().keys());
     }
 
     #[test]
