@@ -127,10 +127,7 @@ fn unsent(session: &Session, sent: Sent, fix: &str) -> Ended {
         Sent::NotFound(r) => Ended::new(
             IssueResult::Unknown,
             Some(r.status),
-            format!(
-                "{}: the issue or project does not exist, or the tracker's account cannot see it",
-                response::describe(&r)
-            ),
+            "the issue does not exist, or the tracker's account cannot see it",
         ),
         Sent::Refused {
             status: 401,

@@ -88,7 +88,7 @@ pub fn leading_to<'a>(transitions: &'a [Transition], status: &str) -> Option<&'a
 
 /// Status names compared as Jira users read them: case-insensitively.
 pub fn same(a: &str, b: &str) -> bool {
-    a.trim().eq_ignore_ascii_case(b.trim()) || a.trim().to_lowercase() == b.trim().to_lowercase()
+    a.trim().to_lowercase() == b.trim().to_lowercase()
 }
 
 /// What a deploy does to an issue at `status`, for the path `path` (its last status the
