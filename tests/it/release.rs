@@ -676,3 +676,77 @@ fn plan_shows_the_reads_and_the_conditional_writes() {
     }
     assert_eq!(f.sandbox.requests().len(), 0);
 }
+
+/// stderr of `link` with the sandbox URL and the commit id made stable.
+fn config_error(actions: &str, extra: &str) -> String {
+    let f = cloud(actions, extra);
+    let out = f.link("v1.2", &[]);
+    assert_eq!(
+        out.status.code(),
+        Some(3),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(f.sandbox.requests().len(), 0);
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    let short = &f.repo.git(&["rev-parse", "v1.2"])[..7];
+    stderr.replace(short, "SHA")
+}
+
+#[test]
+fn release_configuration_errors_name_the_line_and_the_fix() {
+    snapbox::assert_data_eq!(
+        config_error("transition", "    transition:\n      prod: { to: Done }\n"),
+        snapbox::str![[r#"
+error: .deploylink.yml at SHA:12:7: projects.shop.transition.prod: `prod` is not one of the project's environments
+  hint: name one of: production, staging
+
+"#]]
+    );
+    snapbox::assert_data_eq!(
+        config_error(
+            "transition",
+            "    transition:\n      production: { to: [] }\n"
+        ),
+        snapbox::str![[r#"
+error: .deploylink.yml at SHA:12:25: projects.shop.transition.production.to: `to` lists 0 statuses
+  hint: name the target status, or a path of 1 to 5 statuses ending with it
+
+"#]]
+    );
+    snapbox::assert_data_eq!(
+        config_error(
+            "remote-link",
+            "    transition:\n      production: { to: Done }\n"
+        ),
+        snapbox::str![[r#"
+error: .deploylink.yml at SHA:11:5: projects.shop.transition: `transition` is set but `actions` does not list `transition`
+  hint: add `transition` to `actions`, or remove `transition`
+
+"#]]
+    );
+    snapbox::assert_data_eq!(
+        config_error("remote-link, transition", ""),
+        snapbox::str![[r#"
+error: .deploylink.yml at SHA:10:28: projects.shop.actions[1]: `transition` needs a `transition:` section: the status to move issues to, per environment
+  hint: add, for example, `transition: { production: { to: Done } }`
+
+"#]]
+    );
+    snapbox::assert_data_eq!(
+        config_error("fix-version", "    fix_version: { name: \"\" }\n"),
+        snapbox::str![[r#"
+error: .deploylink.yml at SHA:11:26: projects.shop.fix_version.name: the version name "" renders empty
+  hint: Jira takes version names of 1 to 255 characters: use placeholders this deploy has (`{tag}` only on tag deploys)
+
+"#]]
+    );
+    snapbox::assert_data_eq!(
+        config_error("fix-version", "    fix_version: { release_on: [prod] }\n"),
+        snapbox::str![[r#"
+error: .deploylink.yml at SHA:11:33: projects.shop.fix_version.release_on[0]: `prod` is not one of the project's environments
+  hint: name one of: production, staging
+
+"#]]
+    );
+}
