@@ -223,6 +223,11 @@ impl Project {
         self.fix_version.as_ref()
     }
 
+    /// `transition:`, one entry per environment that moves issues.
+    pub fn transitions(&self) -> &[TransitionRule] {
+        &self.transitions
+    }
+
     /// Where a deploy to `environment` moves its issues, if anywhere.
     pub fn transition_for(&self, environment: &str) -> Option<&TransitionRule> {
         self.transitions
