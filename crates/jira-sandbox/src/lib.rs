@@ -10,6 +10,9 @@
 //!   `myself`, `serverInfo`, `issue/{key}`, remote links upserted by `globalId` (jira-api-facts
 //!   1.2), comments with ADF (v3) or string (v2) bodies (1.3), issue properties, and Jira's
 //!   error shape and status codes (1.6);
+//! - projects, their versions (found, created, released) and issues' `fixVersions`
+//!   (`versions.rs`), and one workflow with statuses and transitions, including a backwards
+//!   "Reopen" (`workflow.rs`), both under the [`Setup`]'s permissions and edit screens;
 //! - the Deployments API as an on-premise integration reaches it (2.2-2.5): `/_edge/tenant_info`,
 //!   a client-credentials `/oauth/token`, and `POST /jira/deployments/0.1/cloud/{cloudId}/bulk`
 //!   with its identity and `updateSequenceNumber` rules and `unknownIssueKeys`.
