@@ -750,3 +750,50 @@ error: .deploylink.yml at SHA:11:33: projects.shop.fix_version.release_on[0]: `p
 "#]]
     );
 }
+
+#[test]
+fn a_version_past_the_first_page_is_found_not_created() {
+    // 60 versions of WEB match the query `v1.2` before `v1.2` itself: the lookup pages on.
+    let dir = tempfile::tempdir().unwrap();
+    let state_file = dir.path().join("state.json");
+    let mut versions: Vec<Value> = (0..60)
+        .map(|i| {
+            serde_json::json!({"id": (20_000 + i).to_string(), "project": "WEB",
+                "name": format!("v1.2.{i}"), "released": true})
+        })
+        .collect();
+    versions.push(serde_json::json!({"id": "30000", "project": "WEB", "name": "v1.2"}));
+    std::fs::write(
+        &state_file,
+        serde_json::json!({"versions": versions}).to_string(),
+    )
+    .unwrap();
+    let mut f = cloud("fix-version", "    fix_version: { release_on: [] }\n");
+    f.sandbox = Sandbox::start(Options {
+        state_file: Some(state_file),
+        ..Options::default()
+    })
+    .unwrap();
+    std::fs::write(
+        &f.trackers,
+        format!(
+            "version: 1\ntrackers:\n  acme:\n    kind: jira-cloud\n    url: {}\n    auth: {{ user_env: JIRA_USER, token_env: JIRA_API_TOKEN }}\n",
+            f.sandbox.url()
+        ),
+    )
+    .unwrap();
+    let report = f.link_json("v1.2");
+    assert_eq!(action_of(&report, "WEB-1", "fix-version").0, "linked");
+    assert_eq!(
+        f.requests_like("GET", "/project/WEB/version?query=v1.2&startAt="),
+        2
+    );
+    // One version created: OPS's.
+    assert_eq!(f.requests_like("POST", "/rest/api/3/version"), 1);
+    assert_eq!(f.requests_like("GET", "/rest/api/3/project/WEB?"), 0);
+    let state = f.sandbox.state();
+    assert_eq!(state.fix_version_names("WEB-1"), ["v1.2"]);
+    // Only OPS's version was created.
+    assert_eq!(state.versions.len(), 62);
+    f.assert_nothing_rejected();
+}
