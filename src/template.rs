@@ -198,6 +198,11 @@ impl Template {
         self.parts.contains(&Part::Field(p))
     }
 
+    /// Whether it renders the same for every deploy (no placeholder).
+    pub fn is_literal(&self) -> bool {
+        self.parts.iter().all(|p| matches!(p, Part::Literal(_)))
+    }
+
     /// The template as written.
     pub fn as_str(&self) -> &str {
         &self.text

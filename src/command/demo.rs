@@ -29,7 +29,10 @@ projects:
     environments:
       production: { refs: [refs/heads/main, "refs/tags/v*"], type: production }
       staging: { refs: ["refs/heads/release/*"], type: staging }
-    actions: [remote-link, deployment, comment]
+    actions: [remote-link, deployment, comment, fix-version, transition]
+    fix_version: { name: "{tag}" }
+    transition:
+      production: { to: [In Progress, In Review, Done] }
     link:
       title: "Deployed {project} {short_sha} to {environment}"
       url: "{repo_url}/compare/{from}...{to}"
@@ -357,6 +360,19 @@ fn jira_view(state: &jira_sandbox::State) -> String {
         let comments = issue.comments.len();
         if comments > 0 {
             let _ = writeln!(out, "    comment     {comments} from deploylink");
+        }
+        for id in &issue.fix_versions {
+            if let Some(version) = state.versions.iter().find(|v| &v.id == id) {
+                let released = match (&version.released, &version.release_date) {
+                    (true, Some(date)) => format!(" (released {date})"),
+                    (true, None) => " (released)".to_owned(),
+                    _ => String::new(),
+                };
+                let _ = writeln!(out, "    version     {}{released}", version.name);
+            }
+        }
+        if let Some(status) = &issue.status {
+            let _ = writeln!(out, "    status      {status}");
         }
     }
     if !state.rejected.is_empty() {

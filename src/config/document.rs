@@ -12,6 +12,7 @@ use serde::Deserialize;
 
 use super::environment::EnvironmentType;
 use super::project::{Action, Requirement};
+use super::release::{FixVersionDoc, TransitionDoc};
 use super::tracker::TrackerKind;
 
 /// The organization file (`trackers.yml`): the Jira sites this machine or CI can write to, and
@@ -217,6 +218,10 @@ pub(crate) struct ProjectFileDoc {
     pub(crate) validate: Option<ValidateDoc>,
     /// Single-project form: see `projects.*.link`.
     pub(crate) link: Option<LinkDoc>,
+    /// Single-project form: see `projects.*.fix_version`.
+    pub(crate) fix_version: Option<FixVersionDoc>,
+    /// Single-project form: see `projects.*.transition`.
+    pub(crate) transition: Option<BTreeMap<String, TransitionDoc>>,
 }
 
 impl ProjectFileDoc {
@@ -230,6 +235,8 @@ impl ProjectFileDoc {
             actions: self.actions.take(),
             validate: self.validate.take(),
             link: self.link.take(),
+            fix_version: self.fix_version.take(),
+            transition: self.transition.take(),
         };
         (!project.is_empty()).then_some(project)
     }
@@ -258,6 +265,11 @@ pub(crate) struct ProjectDoc {
     pub(crate) validate: Option<ValidateDoc>,
     /// The remote link written on each issue.
     pub(crate) link: Option<LinkDoc>,
+    /// The Jira version a deploy puts its issues into (the `fix-version` action).
+    pub(crate) fix_version: Option<FixVersionDoc>,
+    /// Where a deploy moves its issues in their workflow, by environment name (the
+    /// `transition` action).
+    pub(crate) transition: Option<BTreeMap<String, TransitionDoc>>,
 }
 
 impl ProjectDoc {
@@ -269,6 +281,8 @@ impl ProjectDoc {
             && self.actions.is_none()
             && self.validate.is_none()
             && self.link.is_none()
+            && self.fix_version.is_none()
+            && self.transition.is_none()
     }
 }
 

@@ -50,6 +50,28 @@ struct EffectiveProject<'a> {
     actions: Vec<&'static str>,
     validate: EffectiveValidate<'a>,
     link: BTreeMap<&'static str, &'a str>,
+    /// With the `fix-version` action only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    fix_version: Option<EffectiveFixVersion<'a>>,
+    /// With the `transition` action only: the statuses per environment.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    transition: BTreeMap<&'a str, EffectiveTransition<'a>>,
+}
+
+#[derive(Serialize)]
+struct EffectiveFixVersion<'a> {
+    name: &'a str,
+    on: super::FixVersionOn,
+    release_on: &'a [String],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    description: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+struct EffectiveTransition<'a> {
+    to: &'a [String],
+    #[serde(skip_serializing_if = "serde_json::Map::is_empty")]
+    fields: &'a serde_json::Map<String, serde_json::Value>,
 }
 
 #[derive(Serialize)]
@@ -172,5 +194,24 @@ fn project(project: &Project) -> EffectiveProject<'_> {
             ("title", project.link_title().as_str()),
             ("url", project.link_url().as_str()),
         ]),
+        fix_version: project.fix_version().map(|rule| EffectiveFixVersion {
+            name: rule.name.as_str(),
+            on: rule.on,
+            release_on: &rule.release_on,
+            description: rule.description.as_ref().map(|d| d.as_str()),
+        }),
+        transition: project
+            .transitions()
+            .iter()
+            .map(|t| {
+                (
+                    t.environment.as_str(),
+                    EffectiveTransition {
+                        to: &t.path,
+                        fields: &t.fields,
+                    },
+                )
+            })
+            .collect(),
     }
 }

@@ -131,6 +131,13 @@ impl ConfigError {
         self
     }
 
+    /// The same place, with another message (and no hint).
+    pub(crate) fn with_message(mut self, message: impl Into<String>) -> ConfigError {
+        self.message = message.into();
+        self.hint = None;
+        self
+    }
+
     pub(crate) fn at(mut self, position: Option<Position>) -> ConfigError {
         self.position = position;
         self

@@ -31,6 +31,7 @@ mod locate;
 mod names;
 mod patterns;
 mod project;
+mod release;
 mod resolve;
 mod schema;
 mod source;
@@ -56,6 +57,9 @@ pub use patterns::MAX_REGEX_BYTES;
 pub use project::{
     Action, Project, Requirement, ValidatePolicy, DEFAULT_EXEMPT, DEFAULT_LINK_TITLE,
     DEFAULT_LINK_URL,
+};
+pub use release::{
+    name_problem as release_name_problem, FixVersionOn, FixVersionRule, TransitionRule,
 };
 pub use resolve::{resolve, Config, TrackersOrigin};
 pub use schema::json_schema;

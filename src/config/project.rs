@@ -13,6 +13,7 @@ use super::error::{ConfigError, FieldPath};
 use super::locate::Part;
 use super::names::{check_name, check_project_key};
 use super::patterns::{compile_regex, GlobKind, GlobList, PatternProblem};
+use super::release::{compile_fix_version, compile_transitions, FixVersionRule, TransitionRule};
 use super::tracker::Tracker;
 use super::yaml::Document;
 use crate::keys::{KeyRules, KeyRulesSpec};
@@ -35,6 +36,11 @@ pub enum Action {
     Deployment,
     /// A comment on each issue, once per deploy.
     Comment,
+    /// Puts the issues of a tag deploy into a Jira version (`fix_version:`), created once per
+    /// Jira project, and releases it on a production deploy (Cloud and Data Center).
+    FixVersion,
+    /// Moves each issue to a workflow status per environment (`transition:`), never back.
+    Transition,
 }
 
 impl Action {
@@ -44,6 +50,8 @@ impl Action {
             Action::RemoteLink => "remote-link",
             Action::Deployment => "deployment",
             Action::Comment => "comment",
+            Action::FixVersion => "fix-version",
+            Action::Transition => "transition",
         }
     }
 }
@@ -125,6 +133,10 @@ pub struct Project {
     validate: ValidatePolicy,
     link_title: Template,
     link_url: Template,
+    /// `fix_version:` (its defaults when the section is left out).
+    fix_version: Option<FixVersionRule>,
+    /// `transition:`, one entry per environment that moves issues.
+    transitions: Vec<TransitionRule>,
 }
 
 impl Project {
@@ -205,6 +217,23 @@ impl Project {
     pub fn validate(&self) -> &ValidatePolicy {
         &self.validate
     }
+
+    /// The version rule of the `fix-version` action.
+    pub fn fix_version(&self) -> Option<&FixVersionRule> {
+        self.fix_version.as_ref()
+    }
+
+    /// `transition:`, one entry per environment that moves issues.
+    pub fn transitions(&self) -> &[TransitionRule] {
+        &self.transitions
+    }
+
+    /// Where a deploy to `environment` moves its issues, if anywhere.
+    pub fn transition_for(&self, environment: &str) -> Option<&TransitionRule> {
+        self.transitions
+            .iter()
+            .find(|t| t.environment == environment)
+    }
 }
 
 /// Compiles the project `name` written at `path` (`projects.web`, or the root for the
@@ -255,6 +284,14 @@ pub(crate) fn compile_project(
     let validate = compile_validate(doc, &path.key("validate"), raw.validate.unwrap_or_default())?;
     let (link_title, link_url) =
         compile_link(doc, &path.key("link"), raw.link.unwrap_or_default())?;
+    let (fix_version, transitions) = compile_release(
+        doc,
+        path,
+        &actions,
+        &environments,
+        raw.fix_version,
+        raw.transition,
+    )?;
     Ok(Project {
         name: name.to_owned(),
         path: path.clone(),
@@ -271,7 +308,57 @@ pub(crate) fn compile_project(
         validate,
         link_title,
         link_url,
+        fix_version,
+        transitions,
     })
+}
+
+/// The `fix_version:` and `transition:` sections, each only with its action listed.
+fn compile_release(
+    doc: &Document,
+    path: &FieldPath,
+    actions: &[Action],
+    environments: &[Environment],
+    fix_version: Option<super::release::FixVersionDoc>,
+    transition: Option<std::collections::BTreeMap<String, super::release::TransitionDoc>>,
+) -> Result<(Option<FixVersionRule>, Vec<TransitionRule>), ConfigError> {
+    let unused = |field: &str, action: &str| {
+        doc.error_at(
+            &path.key(field),
+            Part::Key,
+            format!("`{field}` is set but `actions` does not list `{action}`"),
+        )
+        .with_hint(format!("add `{action}` to `actions`, or remove `{field}`"))
+    };
+    let fix_version = match (actions.contains(&Action::FixVersion), fix_version) {
+        (true, raw) => Some(compile_fix_version(
+            doc,
+            &path.key("fix_version"),
+            raw.unwrap_or_default(),
+            environments,
+        )?),
+        (false, Some(_)) => return Err(unused("fix_version", "fix-version")),
+        (false, None) => None,
+    };
+    let transitions = match (actions.contains(&Action::Transition), transition) {
+        (true, Some(raw)) => compile_transitions(doc, &path.key("transition"), raw, environments)?,
+        (true, None) => {
+            let at = actions
+                .iter()
+                .position(|a| *a == Action::Transition)
+                .unwrap_or(0);
+            return Err(doc
+                .error_at(
+                    &path.key("actions").index(at),
+                    Part::Value,
+                    "`transition` needs a `transition:` section: the status to move issues to, per environment",
+                )
+                .with_hint("add, for example, `transition: { production: { to: Done } }`"));
+        }
+        (false, Some(_)) => return Err(unused("transition", "transition")),
+        (false, None) => Vec::new(),
+    };
+    Ok((fix_version, transitions))
 }
 
 fn pattern_error(doc: &Document, path: &FieldPath, problem: PatternProblem) -> ConfigError {

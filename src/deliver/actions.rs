@@ -28,6 +28,8 @@ pub(super) fn run(session: &Session, delivery: &Delivery, context: &Context) -> 
         Action::RemoteLink => remote_link(session, delivery, context, &mut sent),
         Action::Deployment => deployment_record(session, delivery, context, &mut sent),
         Action::Comment => comment_once(session, delivery, context, &mut sent),
+        Action::FixVersion => super::release::fix_version(session, delivery, context, &mut sent),
+        Action::Transition => super::release::transition(session, delivery, context, &mut sent),
     };
     keys.extend(left_out(delivery));
     DeliveryOutcome {
@@ -44,7 +46,9 @@ fn foreign_url(session: &Session, delivery: &Delivery) -> Option<String> {
     let tracker = &session.tracker;
     let base = match delivery.action {
         Action::Deployment => tracker.deployments.as_ref().map(|d| d.api_url.as_str()),
-        Action::RemoteLink | Action::Comment => Some(tracker.url.as_str()),
+        Action::RemoteLink | Action::Comment | Action::FixVersion | Action::Transition => {
+            Some(tracker.url.as_str())
+        }
     }?;
     let under = delivery
         .url

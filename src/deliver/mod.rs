@@ -16,6 +16,7 @@ use crate::config::Action;
 mod actions;
 mod attempt;
 mod pool;
+mod release;
 pub mod retry;
 pub mod run;
 mod session;

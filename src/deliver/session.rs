@@ -30,6 +30,8 @@ pub struct Session {
     /// The OAuth token and when to renew it.
     pub(super) token: Mutex<Option<(String, std::time::Instant)>>,
     pub(super) cloud_id: Mutex<Option<String>>,
+    /// The fix versions found or created in this run, so each is looked up once per project.
+    pub(super) versions: super::release::VersionCache,
     /// Set when Jira answered 401 or 403 to the site's credentials: the reason every later
     /// request with them is not sent (no hammering with bad credentials).
     refused: Mutex<Option<String>>,
@@ -59,6 +61,7 @@ impl Session {
             oauth,
             token: Mutex::new(None),
             cloud_id: Mutex::new(None),
+            versions: Mutex::default(),
             refused: Mutex::new(None),
             oauth_refused: Mutex::new(None),
         })

@@ -491,6 +491,9 @@ mod tests {
             url: format!("https://acme.atlassian.net/rest/api/3/issue/{key}/remotelink"),
             body: serde_json::json!({"globalId": "g"}),
             left_out: vec![],
+            fix_version: None,
+            transition: None,
+            steps: Vec::new(),
         }
     }
 

@@ -39,12 +39,8 @@ pub struct Needs {
     pub transition_targets: Vec<String>,
 }
 
-/// The needs of `project`'s configured actions, plus `also`.
-///
-/// Connect the `fix_version:` and `transition:` configuration here: a project with the
-/// `fix-version` action sets `fix_version` and `needs_version_admin`; one with `transition`
-/// sets `transition` and puts every status of every environment's `to:` path into
-/// `transition_targets`.
+/// The needs of `project`'s configured actions, plus `also`: `fix-version` may create a
+/// version (Administer Projects); `transition` needs every status its paths name.
 pub fn needs_of(project: &Project, also: &[Planned]) -> Needs {
     let mut needs = Needs::default();
     for action in project.actions() {
@@ -53,6 +49,18 @@ pub fn needs_of(project: &Project, also: &[Planned]) -> Needs {
             Action::Comment => needs.comment = true,
             // Deployment records go through the OAuth client, not the account's permissions.
             Action::Deployment => {}
+            Action::FixVersion => {
+                needs.fix_version = true;
+                needs.needs_version_admin = true;
+            }
+            Action::Transition => needs.transition = true,
+        }
+    }
+    for rule in project.transitions() {
+        for status in &rule.path {
+            if !needs.transition_targets.contains(status) {
+                needs.transition_targets.push(status.clone());
+            }
         }
     }
     for planned in also {

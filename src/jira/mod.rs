@@ -11,5 +11,7 @@ pub mod meta;
 pub mod remote_link;
 pub mod response;
 mod tls;
+pub mod transition;
+pub mod version;
 
 pub use tls::install_provider as install_tls_provider;

@@ -10,13 +10,14 @@ use crate::error::Result;
 mod delivery;
 pub mod deploy;
 mod inputs;
+mod release;
 mod requests;
 use crate::git::repo::Repo;
 use crate::issues::{self, CommitFacts, IssueCommits, KeyIndex};
 use crate::jira::remote_link;
 use crate::keys::IssueKey;
 use crate::range::{self, Base, CommitRange, Resolved, SizeRefusal, WalkOptions, WalkedCommit};
-pub use delivery::Delivery;
+pub use delivery::{Delivery, Step, TransitionPlan, VersionPlan};
 pub use inputs::{prepare_inputs, prepare_with, DeployInputs};
 pub use requests::remote_link_url;
 

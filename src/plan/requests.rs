@@ -40,6 +40,7 @@ pub(super) fn plan_requests(
         subjects: &subjects,
     };
     let mut deliveries = Vec::new();
+    let mut notes = Vec::new();
     for action in project.actions() {
         match action {
             Action::RemoteLink => remote_links(tracker, deploy, &text, &mut deliveries),
@@ -53,12 +54,24 @@ pub(super) fn plan_requests(
             Action::Comment if deploy.state.has_shipped() => {
                 comments(tracker, deploy, &text, &mut deliveries)
             }
-            Action::Comment => deploy.notes.push(format!(
+            Action::Comment => notes.push(format!(
                 "no comment for a deploy that is {}: the comment is posted once the same deploy is reported successful",
                 deploy.state.as_str()
             )),
+            Action::FixVersion => super::release::fix_versions(
+                target,
+                tracker,
+                deploy,
+                &value,
+                &mut deliveries,
+                &mut notes,
+            )?,
+            Action::Transition => {
+                super::release::transitions(tracker, project, deploy, &mut deliveries, &mut notes)
+            }
         }
     }
+    deploy.notes.extend(notes);
     if let Some(record) = deliveries.iter().find(|d| !d.left_out.is_empty()) {
         deploy.notes.push(format!(
             "the deployment record carries the first {MAX_ASSOCIATIONS} issue keys; {} more are reported as rejected",
@@ -126,6 +139,9 @@ fn remote_links(tracker: &Tracker, deploy: &Deploy, text: &Text<'_>, out: &mut V
             url: remote_link_url(tracker, &issue.key),
             body: serde_json::to_value(&body).unwrap_or_default(),
             left_out: Vec::new(),
+            fix_version: None,
+            transition: None,
+            steps: Vec::new(),
         });
     }
 }
@@ -181,6 +197,9 @@ fn deployment_record(
         url: deployment::bulk_url(api_url, "{cloudId}"),
         body: deployment::request_body(&facts),
         left_out: left_out.to_vec(),
+        fix_version: None,
+        transition: None,
+        steps: Vec::new(),
     }
 }
 
@@ -209,6 +228,9 @@ fn comments(tracker: &Tracker, deploy: &Deploy, text: &Text<'_>, out: &mut Vec<D
             url: comment::comment_url(&tracker.url, version, issue.key.as_str()),
             body: comment::request_body(tracker.kind, &facts, &deploy.id),
             left_out: Vec::new(),
+            fix_version: None,
+            transition: None,
+            steps: Vec::new(),
         });
     }
 }

@@ -314,12 +314,30 @@ fn deploy_human(
         issue_line(out, issue, result, &d.environment, short(&to), reason);
     }
     if !run.sent {
+        let mut shown = std::collections::HashSet::new();
         for r in &d.deliveries {
-            let body = serde_json::to_string_pretty(&r.body).unwrap_or_default();
-            let _ = writeln!(out, "  {DIM}{} {}{DIM:#}", r.method, r.url);
-            for line in body.lines() {
-                let _ = writeln!(out, "    {line}");
+            if r.steps.is_empty() {
+                request_human(out, &r.method, &r.url, Some(&r.body));
+                continue;
             }
+            // A step shared by several deliveries (a version looked up once per project) is
+            // shown once.
+            for step in &r.steps {
+                if shown.insert((&step.method, &step.url, &step.when)) {
+                    request_human(out, &step.method, &step.url, step.body.as_ref());
+                    let _ = writeln!(out, "    {DIM}when: {}{DIM:#}", step.when);
+                }
+            }
+        }
+    }
+}
+
+fn request_human(out: &mut String, method: &str, url: &str, body: Option<&serde_json::Value>) {
+    let _ = writeln!(out, "  {DIM}{method} {url}{DIM:#}");
+    if let Some(body) = body {
+        let body = serde_json::to_string_pretty(body).unwrap_or_default();
+        for line in body.lines() {
+            let _ = writeln!(out, "    {line}");
         }
     }
 }

@@ -542,6 +542,10 @@ fn demo_delivers_to_the_sandbox_without_false_positives() {
     assert_eq!(plan["summary"]["failed"], 0);
     // What the sandbox holds, and where its page is.
     assert!(text.contains("what Jira now shows:"), "{text}");
+    // The tag's version in each issue's project, released by the production deploy, and the
+    // issues moved along the workflow to Done.
+    assert!(text.contains("    version     v1.1.0 (released "), "{text}");
+    assert!(text.contains("    status      Done"), "{text}");
     assert!(
         text.contains("    deployment  successful to production"),
         "{text}"

@@ -311,3 +311,33 @@ fn without_browse_projects_the_project_cannot_be_seen() {
         ["fail  shop OPS  project: no Jira project OPS, or the account cannot see it; fix: correct OPS in projects.shop.keys.projects of .deploylink.yml, or grant the account Browse Projects in OPS"]
     );
 }
+
+/// The `transition:` section of the project file is what the doctor checks: a path that names
+/// a status the project's workflow lacks fails, naming the status; the others pass.
+#[test]
+fn a_configured_transition_path_with_an_unknown_status_fails() {
+    let f = fixture("jira-cloud", "WEB", Options::default());
+    f.repo.commit_file(
+        ".deploylink.yml",
+        "version: 1
+default_tracker: acme
+repository: acme/shop
+projects:
+  shop:
+    keys: { projects: [WEB] }
+    actions: [remote-link, transition]
+    transition:
+      production: { to: [In Review, Shipped] }
+    environments:
+      production: { refs: [refs/heads/main], type: production }
+",
+        "Move issues on deploy",
+    );
+    f.repo.commit("WEB-5 pay");
+    let output = f.doctor(&[]);
+    assert_eq!(output.status.code(), Some(3), "{output:?}");
+    let failed = fail_lines(&output);
+    assert_eq!(failed.len(), 1, "{failed:#?}");
+    assert!(failed[0].contains("Shipped"), "{failed:#?}");
+    assert!(stdout(&output).contains("In Review"), "{}", stdout(&output));
+}

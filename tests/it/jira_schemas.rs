@@ -86,10 +86,18 @@ fn every_operation_is_present_and_compiles() {
             "comment.v3",
             "deployments.bulk",
             "issue-bulkfetch.v3",
+            "issue-edit.v2",
+            "issue-edit.v3",
             "issue-property.v2",
             "issue-property.v3",
             "remotelink.v2",
             "remotelink.v3",
+            "transition.v2",
+            "transition.v3",
+            "version-create.v2",
+            "version-create.v3",
+            "version-update.v2",
+            "version-update.v3",
         ]
     );
 }
@@ -106,6 +114,49 @@ fn bulkfetch_as_sent_is_valid_and_unknown_fields_are_rejected() {
         err.contains("issueIdsOrKeys") && err.contains("issueKeys"),
         "{err}"
     );
+}
+
+/// The bodies of the `fix-version` and `transition` actions, as deploylink builds them, pass
+/// Atlassian's schemas on both API versions; a version id given as a number where Jira wants
+/// a string, or a name of the wrong type, does not.
+#[test]
+fn release_bodies_pass_and_wrong_ones_fail() {
+    use deploylink::jira::{transition, version};
+    let mut fields = serde_json::Map::new();
+    fields.insert("resolution".into(), json!({"name": "Done"}));
+    for v in ["v2", "v3"] {
+        let bodies = [
+            (
+                "version-create",
+                version::create_body("v1.2", 10_000, Some("Released from acme/shop")),
+            ),
+            ("version-update", version::release_body("2026-12-06")),
+            ("issue-edit", version::add_body("10100")),
+            ("transition", transition::body("31", &fields)),
+            (
+                "transition",
+                transition::body("31", &serde_json::Map::new()),
+            ),
+        ];
+        for (operation, body) in bodies {
+            let operation = format!("{operation}.{v}");
+            if let Err(e) = openapi::validate(&operation, &body) {
+                panic!("{operation} refused deploylink's body {body:#}:\n{e}");
+            }
+        }
+        assert_invalid(
+            &format!("version-create.{v}"),
+            &json!({"name": 12, "projectId": 10000}),
+            "/name",
+            &[],
+        );
+        assert_invalid(
+            &format!("transition.{v}"),
+            &json!({"transition": {"id": 31}}),
+            "/transition/id",
+            &[],
+        );
+    }
 }
 
 #[test]

@@ -7,19 +7,6 @@ use serde_json::{json, Value};
 
 use super::store::Store;
 
-/// The status every issue starts in, the first of the sandbox's workflow ([`STATUSES`]).
-pub const INITIAL_STATUS: &str = "To Do";
-
-/// The sandbox's workflow statuses, in order, with their status category (Jira's three:
-/// `new`, `indeterminate`, `done`).
-pub const STATUSES: [(&str, &str); 5] = [
-    ("To Do", "new"),
-    ("In Progress", "indeterminate"),
-    ("In Review", "indeterminate"),
-    ("In QA", "indeterminate"),
-    ("Done", "done"),
-];
-
 /// The issue types a default is picked from, by the issue number.
 const TYPES: [&str; 3] = ["Story", "Bug", "Task"];
 
@@ -46,20 +33,6 @@ impl IssueDetails {
     }
 }
 
-/// The status of `key` now. The one place a status is looked up, so that a workflow kept in
-/// the store can answer here.
-pub(crate) fn status_of(_store: &Store, _key: &str) -> &'static str {
-    INITIAL_STATUS
-}
-
-/// The status category key of a status name (`new` when the name is not in the workflow).
-fn category_of(status: &str) -> &'static str {
-    STATUSES
-        .iter()
-        .find(|(name, _)| name.eq_ignore_ascii_case(status))
-        .map_or("new", |(_, category)| category)
-}
-
 /// The `fields` of an issue bean: those asked for in `wanted` (all three when empty).
 pub(crate) fn fields(
     store: &Store,
@@ -71,7 +44,6 @@ pub(crate) fn fields(
         .get(key)
         .cloned()
         .unwrap_or_else(|| IssueDetails::default_of(key));
-    let status = status_of(store, key);
     let all = wanted.is_empty() || wanted.iter().any(|f| f == "*all" || f == "*navigable");
     let mut fields = serde_json::Map::new();
     if all || wanted.iter().any(|f| f == "summary") {
@@ -84,10 +56,7 @@ pub(crate) fn fields(
         );
     }
     if all || wanted.iter().any(|f| f == "status") {
-        fields.insert(
-            "status".into(),
-            json!({"name": status, "statusCategory": {"key": category_of(status)}}),
-        );
+        fields.insert("status".into(), super::workflow::status_field(store, key));
     }
     Value::Object(fields)
 }
@@ -106,7 +75,5 @@ mod tests {
             IssueDetails::default_of("OPS-12").summary,
             "Sandbox issue OPS-12"
         );
-        assert_eq!(category_of("done"), "done");
-        assert_eq!(category_of("In QA"), "indeterminate");
     }
 }

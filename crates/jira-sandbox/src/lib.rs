@@ -10,6 +10,9 @@
 //!   `myself`, `serverInfo`, `issue/{key}`, remote links upserted by `globalId` (jira-api-facts
 //!   1.2), comments with ADF (v3) or string (v2) bodies (1.3), issue properties, and Jira's
 //!   error shape and status codes (1.6);
+//! - projects, their versions (found, created, released) and issues' `fixVersions`
+//!   (`versions.rs`), and one workflow with statuses and transitions, including a backwards
+//!   "Reopen" (`workflow.rs`), both under the [`Setup`]'s permissions and edit screens;
 //! - the Deployments API as an on-premise integration reaches it (2.2-2.5): `/_edge/tenant_info`,
 //!   a client-credentials `/oauth/token`, and `POST /jira/deployments/0.1/cloud/{cloudId}/bulk`
 //!   with its identity and `updateSequenceNumber` rules and `unknownIssueKeys`.
@@ -48,7 +51,9 @@ mod setup;
 mod state;
 mod store;
 mod validate;
+mod versions;
 mod wire;
+mod workflow;
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -61,10 +66,11 @@ use std::time::Duration;
 use tokio::sync::oneshot;
 
 pub use deployments::CLOUD_ID;
-pub use details::{IssueDetails, INITIAL_STATUS, STATUSES};
+pub use details::IssueDetails;
 pub use faults::{Fault, FaultAction};
 pub use setup::{project_of, Setup};
-pub use state::{DeploymentRecord, IssueRecord, RecordedRequest, Rejected, State};
+pub use state::{DeploymentRecord, IssueRecord, RecordedRequest, Rejected, State, VersionRecord};
+pub use workflow::FIRST_STATUS;
 
 use store::Store;
 
@@ -236,6 +242,17 @@ impl Sandbox {
     /// Adds a fault after those already there.
     pub fn push_fault(&self, fault: Fault) {
         self.shared.store().faults.push(fault);
+    }
+
+    /// Puts issue `key` at workflow status `status` (see the workflow in `workflow.rs`).
+    pub fn set_status(&self, key: &str, status: &str) {
+        self.shared.store().set_status(key, status);
+    }
+
+    /// Makes the screen of every transition to `status` require `fields`.
+    pub fn require_fields(&self, status: &str, fields: &[&str]) {
+        let fields = fields.iter().map(|f| f.to_string()).collect();
+        self.shared.store().require_fields(status, fields);
     }
 
     /// Removes every fault: Jira is healthy again, and keeps what it received.

@@ -6,11 +6,11 @@
 
 use serde_json::{json, Value};
 
-use super::details::STATUSES;
 use super::routes::Incoming;
 use super::setup::project_of;
 use super::store::Store;
 use super::wire::{form_pairs, Reply};
+use super::workflow::STATUSES;
 use super::Config;
 
 /// The fields every sandbox edit screen shows unless the setup takes one off.
@@ -37,21 +37,13 @@ fn no_project(key: &str) -> Reply {
     Reply::platform_message(404, &format!("No project could be found with key '{key}'."))
 }
 
-/// A stable id per project key, as Jira's numeric project ids are.
-fn project_id(key: &str) -> u64 {
-    10_000
-        + key
-            .bytes()
-            .fold(0u64, |acc, b| (acc * 31 + u64::from(b)) % 90_000)
-}
-
 /// `GET /rest/api/{3|2}/project/{projectIdOrKey}` (`getProject`). Without Browse Projects the
 /// account cannot see the project: 404, as Jira answers.
 pub(crate) fn project(store: &Store, config: &Config, version: &str, key: &str) -> Reply {
     if store.keys_of_project(key).is_empty() || !config.setup.allows(key, "BROWSE_PROJECTS") {
         return no_project(key);
     }
-    let id = project_id(key);
+    let id = super::versions::project_id(key);
     Reply::json(
         200,
         &json!({
@@ -72,9 +64,8 @@ pub(crate) fn statuses(store: &Store, key: &str) -> Reply {
     }
     let statuses: Vec<Value> = STATUSES
         .iter()
-        .enumerate()
-        .map(|(i, (name, category))| {
-            json!({"id": (i + 1).to_string(), "name": name, "statusCategory": {"key": category}})
+        .map(|(name, id, category)| {
+            json!({"id": id, "name": name, "statusCategory": {"key": category}})
         })
         .collect();
     let types: Vec<Value> = ["Story", "Bug", "Task"]

@@ -116,6 +116,10 @@ fn platform(store: &mut Store, config: &Config, req: &Incoming, api: Api, rest: 
                 "serverTitle": "deploylink sandbox"
             }),
         ),
+        ("GET", ["project", key, "version"]) => super::versions::page(store, config, req, api, key),
+        ("GET", ["project", key, "versions"]) => super::versions::list(store, config, api, key),
+        ("POST", ["version"]) => super::versions::create(store, config, req, api),
+        ("PUT", ["version", id]) => super::versions::update(store, config, req, api, id),
         // Cloud only (jira-api-facts 1.5); Data Center has no bulkfetch.
         ("POST", ["issue", "bulkfetch"]) if api == Api::V3 => search::bulkfetch(store, config, req),
         ("GET", ["search"]) if api == Api::V2 => search::search(store, config, req, false),
@@ -138,10 +142,17 @@ fn platform(store: &mut Store, config: &Config, req: &Incoming, api: Api, rest: 
                         "id": id.to_string(),
                         "key": key,
                         "self": format!("{base}/rest/api/{version}/issue/{id}"),
-                        "fields": {"summary": format!("Sandbox issue {key}")}
+                        "fields": {
+                            "summary": format!("Sandbox issue {key}"),
+                            "status": super::workflow::status_field(store, &key),
+                            "fixVersions": super::versions::fix_versions_json(store, config, api, &key),
+                        }
                     }),
                 ),
                 ("GET", ["editmeta"]) => meta::edit_meta(config, &key),
+                ("PUT", []) => super::versions::edit_issue(store, config, req, api, &key),
+                ("GET", ["transitions"]) => super::workflow::list(store, &key),
+                ("POST", ["transitions"]) => super::workflow::take(store, config, req, api, &key),
                 ("GET", ["remotelink"]) => remote_links(store, req, &key),
                 ("POST", ["remotelink"]) => {
                     let body = match checked_body(store, req, Operation::RemoteLink(api)) {

@@ -23,6 +23,23 @@ pub struct State {
     /// How many OAuth access tokens `/oauth/token` has issued.
     #[serde(default)]
     pub tokens_issued: usize,
+    /// Project versions (fix versions), in the order they were created.
+    #[serde(default)]
+    pub versions: Vec<VersionRecord>,
+}
+
+/// One project version.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct VersionRecord {
+    pub id: String,
+    pub project: String,
+    pub name: String,
+    #[serde(default)]
+    pub description: Option<String>,
+    #[serde(default)]
+    pub released: bool,
+    #[serde(default)]
+    pub release_date: Option<String>,
 }
 
 /// One issue's data on the platform API.
@@ -39,6 +56,12 @@ pub struct IssueRecord {
     /// Issue properties by property key.
     #[serde(default)]
     pub properties: BTreeMap<String, Value>,
+    /// The workflow status, when it is not the first one (`To Do`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+    /// The ids of the issue's fix versions.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub fix_versions: Vec<String>,
 }
 
 /// One deployment (identity: pipeline id, environment id, deployment sequence number).
@@ -92,6 +115,18 @@ impl State {
         self.issues
             .get(key)
             .map_or(&[][..], |issue| &issue.comments)
+    }
+
+    /// The names of the fix versions of `key`.
+    pub fn fix_version_names(&self, key: &str) -> Vec<String> {
+        let ids = self
+            .issues
+            .get(key)
+            .map_or(&[][..], |i| &i.fix_versions[..]);
+        ids.iter()
+            .filter_map(|id| self.versions.iter().find(|v| &v.id == id))
+            .map(|v| v.name.clone())
+            .collect()
     }
 
     /// The deployments stored against `key`.

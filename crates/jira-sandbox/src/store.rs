@@ -30,6 +30,9 @@ pub(crate) struct Store {
     next_issue_id: u64,
     next_link_id: u64,
     next_comment_id: u64,
+    /// Fields each transition's screen requires, by the status it leads to (see
+    /// `workflow.rs`).
+    pub(crate) required_fields: BTreeMap<String, Vec<String>>,
 }
 
 impl Store {
@@ -46,6 +49,7 @@ impl Store {
             next_issue_id: FIRST_ID,
             next_link_id: FIRST_ID,
             next_comment_id: FIRST_ID,
+            required_fields: BTreeMap::new(),
         };
         store.number_from_state();
         store
@@ -130,7 +134,7 @@ impl Store {
     }
 
     /// The record of an issue about to be written to.
-    fn issue(&mut self, key: &str) -> &mut IssueRecord {
+    pub(crate) fn issue(&mut self, key: &str) -> &mut IssueRecord {
         self.dirty = true;
         let id = self.id_for(key);
         self.state

@@ -38,6 +38,10 @@ pub(crate) enum Operation {
     DeploymentsBulk,
     /// `POST /rest/api/3/issue/bulkfetch` (Cloud only).
     BulkFetch,
+    VersionCreate(Api),
+    VersionUpdate(Api),
+    IssueEdit(Api),
+    Transition(Api),
 }
 
 impl Operation {
@@ -52,6 +56,14 @@ impl Operation {
             Operation::IssueProperty(Api::V2) => "issue-property.v2",
             Operation::DeploymentsBulk => "deployments.bulk",
             Operation::BulkFetch => "issue-bulkfetch.v3",
+            Operation::VersionCreate(Api::V3) => "version-create.v3",
+            Operation::VersionCreate(Api::V2) => "version-create.v2",
+            Operation::VersionUpdate(Api::V3) => "version-update.v3",
+            Operation::VersionUpdate(Api::V2) => "version-update.v2",
+            Operation::IssueEdit(Api::V3) => "issue-edit.v3",
+            Operation::IssueEdit(Api::V2) => "issue-edit.v2",
+            Operation::Transition(Api::V3) => "transition.v3",
+            Operation::Transition(Api::V2) => "transition.v2",
         }
     }
 }
@@ -112,11 +124,25 @@ pub(crate) fn check(operation: Operation, body: &Value) -> Result<(), Invalid> {
         Operation::IssueProperty(_) => check_property_size(body, &mut invalid),
         Operation::DeploymentsBulk => check_deployments(body, &mut invalid),
         Operation::BulkFetch => check_bulkfetch_size(body, &mut invalid),
+        Operation::VersionCreate(_) => check_version_name(body, &mut invalid),
+        Operation::VersionUpdate(_) | Operation::IssueEdit(_) | Operation::Transition(_) => {}
     }
     if invalid.messages.is_empty() {
         Ok(())
     } else {
         Err(invalid)
+    }
+}
+
+/// Version names: required when creating, at most 255 characters ([P3] `Version.name`, in
+/// prose only).
+fn check_version_name(body: &Value, invalid: &mut Invalid) {
+    match body.get("name").and_then(Value::as_str) {
+        None => invalid.add("name", "is required when creating a version".into()),
+        Some(name) if name.chars().count() > 255 => {
+            invalid.add("name", "The maximum length is 255 characters.".into())
+        }
+        Some(_) => {}
     }
 }
 
@@ -295,7 +321,7 @@ mod tests {
 
     #[test]
     fn every_operation_has_a_validator() {
-        assert_eq!(validators().len(), 8, "{:?}", validators().keys());
+        assert_eq!(validators().len(), 16, "{:?}", validators().keys());
     }
 
     #[test]
