@@ -35,6 +35,9 @@ pub enum Action {
     Deployment,
     /// A comment on each issue, once per deploy.
     Comment,
+    /// Jira Software development information: the pushed commits that name an issue, on
+    /// every push (any branch) and deploy (Cloud; needs the tracker's `deployments:`).
+    DevelopmentInfo,
 }
 
 impl Action {
@@ -44,6 +47,7 @@ impl Action {
             Action::RemoteLink => "remote-link",
             Action::Deployment => "deployment",
             Action::Comment => "comment",
+            Action::DevelopmentInfo => "development-info",
         }
     }
 }

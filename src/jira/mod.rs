@@ -5,6 +5,7 @@ pub mod client;
 pub mod comment;
 pub mod credentials;
 pub mod deployment;
+pub mod devinfo;
 pub mod issue;
 pub mod remote_link;
 pub mod response;
