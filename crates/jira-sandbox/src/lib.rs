@@ -32,6 +32,7 @@
 //! (keep-alive on). Handlers sleep asynchronously, so delayed requests overlap.
 
 mod deployments;
+mod devinfo;
 mod faults;
 mod page;
 mod routes;
@@ -54,7 +55,10 @@ use tokio::sync::oneshot;
 pub use deployments::CLOUD_ID;
 pub use faults::{Fault, FaultAction};
 pub use setup::{project_of, Setup};
-pub use state::{DeploymentRecord, IssueRecord, RecordedRequest, Rejected, State};
+pub use state::{
+    DeploymentRecord, DevCommitRecord, DevRepository, IssueRecord, RecordedRequest, Rejected,
+    State,
+};
 
 use store::Store;
 

@@ -36,6 +36,7 @@ pub(crate) enum Operation {
     Comment(Api),
     IssueProperty(Api),
     DeploymentsBulk,
+    DevinfoBulk,
 }
 
 impl Operation {
@@ -49,6 +50,7 @@ impl Operation {
             Operation::IssueProperty(Api::V3) => "issue-property.v3",
             Operation::IssueProperty(Api::V2) => "issue-property.v2",
             Operation::DeploymentsBulk => "deployments.bulk",
+            Operation::DevinfoBulk => "devinfo.bulk",
         }
     }
 }
@@ -105,6 +107,9 @@ pub(crate) fn check(operation: Operation, body: &Value) -> Result<(), Invalid> {
         }
         Operation::IssueProperty(_) => check_property_size(body, &mut invalid),
         Operation::DeploymentsBulk => check_deployments(body, &mut invalid),
+        // Its prose rules (ids, duplicates, 400 commits, 1000 entities) are checked in
+        // devinfo.rs, which answers them in the devinfo API's own error shape.
+        Operation::DevinfoBulk => {}
     }
     if invalid.messages.is_empty() {
         Ok(())
