@@ -242,7 +242,10 @@ fn devinfo_outcomes(delivery: &Delivery, body: &str, status: u16) -> Vec<KeyOutc
         );
     };
     if !answer.repository_errors.is_empty() {
-        let reason = format!("the repository was rejected: {}", answer.repository_errors.join("; "));
+        let reason = format!(
+            "the repository was rejected: {}",
+            answer.repository_errors.join("; ")
+        );
         return all(delivery, IssueResult::Rejected, Some(status), Some(reason));
     }
     let commits = delivery.body["repositories"][0]["commits"].as_array();
@@ -253,7 +256,11 @@ fn devinfo_outcomes(delivery: &Delivery, body: &str, status: u16) -> Vec<KeyOutc
             let naming: Vec<&str> = commits
                 .into_iter()
                 .flatten()
-                .filter(|c| c["issueKeys"].as_array().is_some_and(|k| k.iter().any(|k| k == key.as_str())))
+                .filter(|c| {
+                    c["issueKeys"]
+                        .as_array()
+                        .is_some_and(|k| k.iter().any(|k| k == key.as_str()))
+                })
                 .filter_map(|c| c["id"].as_str())
                 .collect();
             let failed: Vec<&(String, String)> = answer
@@ -263,13 +270,34 @@ fn devinfo_outcomes(delivery: &Delivery, body: &str, status: u16) -> Vec<KeyOutc
                 .collect();
             if answer.unknown_issue_keys.iter().any(|k| k == key) {
                 let reason = Some("Jira does not know this issue".into());
-                outcome(key, delivery.action, IssueResult::Unknown, Some(status), reason)
+                outcome(
+                    key,
+                    delivery.action,
+                    IssueResult::Unknown,
+                    Some(status),
+                    reason,
+                )
             } else if !naming.is_empty() && failed.len() == naming.len() {
-                let reasons: Vec<String> = failed.iter().map(|(id, m)| format!("{}: {m}", &id[..id.len().min(7)])).collect();
+                let reasons: Vec<String> = failed
+                    .iter()
+                    .map(|(id, m)| format!("{}: {m}", &id[..id.len().min(7)]))
+                    .collect();
                 let reason = Some(format!("the commits were rejected: {}", reasons.join("; ")));
-                outcome(key, delivery.action, IssueResult::Rejected, Some(status), reason)
+                outcome(
+                    key,
+                    delivery.action,
+                    IssueResult::Rejected,
+                    Some(status),
+                    reason,
+                )
             } else {
-                outcome(key, delivery.action, IssueResult::Linked, Some(status), None)
+                outcome(
+                    key,
+                    delivery.action,
+                    IssueResult::Linked,
+                    Some(status),
+                    None,
+                )
             }
         })
         .collect()

@@ -211,10 +211,14 @@ pub fn parse_bulk_answer(body: &str) -> Option<BulkAnswer> {
     }
     for errors in parsed.failed_devinfo_entities.into_values() {
         if !errors.error_messages.is_empty() {
-            answer.repository_errors.push(messages(errors.error_messages));
+            answer
+                .repository_errors
+                .push(messages(errors.error_messages));
         }
         for commit in errors.commits {
-            answer.failed.push((commit.id, messages(commit.error_messages)));
+            answer
+                .failed
+                .push((commit.id, messages(commit.error_messages)));
         }
     }
     Some(answer)
@@ -265,7 +269,10 @@ mod tests {
         let mut body = request_body(&repository, &[commit("a1", "WEB-1 x"), commit("b2", "y")]);
         stamp(&mut body, 42);
         assert_eq!(body["repositories"][0]["updateSequenceId"], 42);
-        assert_eq!(body["repositories"][0]["commits"][1]["updateSequenceId"], 42);
+        assert_eq!(
+            body["repositories"][0]["commits"][1]["updateSequenceId"],
+            42
+        );
         assert_eq!(body["repositories"][0]["commits"][0]["displayId"], "a1");
     }
 

@@ -6,7 +6,7 @@ use std::time::{Duration, UNIX_EPOCH};
 
 use git2::Oid;
 
-use super::{fill_range, Deploy, DeployState, Delivery, RangeStatus};
+use super::{fill_range, Delivery, Deploy, DeployState, RangeStatus};
 use crate::config::{Action, EnvironmentType, Project, Tracker};
 use crate::error::{Error, Result};
 use crate::git::{GitError, Repo};
@@ -77,7 +77,13 @@ pub fn plan_push(
     };
     let dev_commits = dev_commits(repo, project, target.repo_url, &commits)?;
     let tracker = project.tracker()?;
-    deploy.deliveries = deliveries(tracker, &deploy.id, target.repo_name, target.repo_url, &dev_commits);
+    deploy.deliveries = deliveries(
+        tracker,
+        &deploy.id,
+        target.repo_name,
+        target.repo_url,
+        &dev_commits,
+    );
     Ok(deploy)
 }
 
@@ -103,8 +109,10 @@ pub(super) fn dev_commits(
     if !project.actions().contains(&Action::DevelopmentInfo) {
         return Ok(Vec::new());
     }
-    let naming: Vec<&WalkedCommit<CommitFacts>> =
-        commits.iter().filter(|c| !c.digest.keys.is_empty()).collect();
+    let naming: Vec<&WalkedCommit<CommitFacts>> = commits
+        .iter()
+        .filter(|c| !c.digest.keys.is_empty())
+        .collect();
     if naming.is_empty() {
         return Ok(Vec::new());
     }
@@ -122,7 +130,11 @@ pub(super) fn dev_commits(
         .collect()
 }
 
-fn dev_commit(repo: &Repo, repo_url: &str, walked: &WalkedCommit<CommitFacts>) -> Result<DevCommit> {
+fn dev_commit(
+    repo: &Repo,
+    repo_url: &str,
+    walked: &WalkedCommit<CommitFacts>,
+) -> Result<DevCommit> {
     let id = walked.id;
     let commit = repo
         .git()

@@ -154,7 +154,10 @@ pub fn prepare_pushes(
         };
         let push = super::plan_push(repo, &target, progress)?;
         if push.deliveries.is_empty() && push.refused.is_none() {
-            log::debug!("{} pushed {refname}: no commit names an issue", push.project);
+            log::debug!(
+                "{} pushed {refname}: no commit names an issue",
+                push.project
+            );
             continue;
         }
         log::debug!(

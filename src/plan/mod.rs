@@ -18,8 +18,8 @@ use crate::jira::remote_link;
 use crate::keys::IssueKey;
 use crate::range::{self, Base, CommitRange, Resolved, SizeRefusal, WalkOptions, WalkedCommit};
 pub use delivery::Delivery;
-pub use inputs::{prepare_inputs, prepare_pushes, prepare_with, DeployInputs};
 pub use devinfo::{plan_push, PushTarget};
+pub use inputs::{prepare_inputs, prepare_pushes, prepare_with, DeployInputs};
 pub use requests::remote_link_url;
 
 /// The state a deploy reports (Jira Software's deployment states; `--state`).
@@ -209,7 +209,15 @@ pub fn plan_deploy(
         deliveries: Vec::new(),
         notes,
     };
-    let Some(commits) = fill_range(repo, project, target.refname.as_deref(), target.max_issues, resolved, &mut deploy)? else {
+    let Some(commits) = fill_range(
+        repo,
+        project,
+        target.refname.as_deref(),
+        target.max_issues,
+        resolved,
+        &mut deploy,
+    )?
+    else {
         return Ok(deploy);
     };
     // A rollback's commits left the environment: they are already known to Jira.

@@ -287,7 +287,11 @@ fn deploy_human(
         .map(|r| format!(" {r}"))
         .unwrap_or_default();
     if pushed(d) {
-        let _ = writeln!(out, "{HEAD}{} pushed{HEAD:#} (development information){refname}", d.project);
+        let _ = writeln!(
+            out,
+            "{HEAD}{} pushed{HEAD:#} (development information){refname}",
+            d.project
+        );
     } else {
         let _ = writeln!(
             out,
@@ -323,7 +327,11 @@ fn deploy_human(
         } else {
             None
         };
-        let place = if pushed(d) { "pushed" } else { d.environment.as_str() };
+        let place = if pushed(d) {
+            "pushed"
+        } else {
+            d.environment.as_str()
+        };
         issue_line(out, issue, result, place, short(&to), reason);
     }
     if !run.sent {

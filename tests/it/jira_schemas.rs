@@ -364,7 +364,7 @@ fn deployments_association_values_limit_per_array_is_encoded_total_is_prose_only
         "deployments.bulk",
         &body,
         "/deployments/0/associations/0",
-        &["oneOf"],
+        &["anyOf"],
     );
     assert!(
         err.contains(

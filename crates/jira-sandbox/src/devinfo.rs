@@ -36,7 +36,9 @@ fn valid_id(id: &str) -> bool {
 /// The rules the OpenAPI file states only in prose: ids, duplicates, the 400 and 1000 limits.
 fn prose_violations(body: &Value) -> Vec<String> {
     let mut problems = Vec::new();
-    let repositories = body["repositories"].as_array().map_or(&[][..], Vec::as_slice);
+    let repositories = body["repositories"]
+        .as_array()
+        .map_or(&[][..], Vec::as_slice);
     let mut entities = 0;
     let mut repository_ids = HashSet::new();
     for (i, repository) in repositories.iter().enumerate() {
@@ -47,7 +49,9 @@ fn prose_violations(body: &Value) -> Vec<String> {
         if !repository_ids.insert(id) {
             problems.push(format!("repositories[{i}].id '{id}' is a duplicate"));
         }
-        let commits = repository["commits"].as_array().map_or(&[][..], Vec::as_slice);
+        let commits = repository["commits"]
+            .as_array()
+            .map_or(&[][..], Vec::as_slice);
         if commits.len() > MAX_COMMITS {
             problems.push(format!(
                 "repositories[{i}].commits has {} commits; the maximum number of commits is {MAX_COMMITS}",
@@ -65,7 +69,9 @@ fn prose_violations(body: &Value) -> Vec<String> {
                 problems.push(format!("repositories[{i}].commits[{j}].id '{id}': only alphanumeric characters, and '~.-_', are allowed"));
             }
             if !commit_ids.insert(id) {
-                problems.push(format!("repositories[{i}].commits[{j}].id '{id}' is a duplicate entity id"));
+                problems.push(format!(
+                    "repositories[{i}].commits[{j}].id '{id}' is a duplicate entity id"
+                ));
             }
         }
     }

@@ -56,8 +56,7 @@ pub use deployments::CLOUD_ID;
 pub use faults::{Fault, FaultAction};
 pub use setup::{project_of, Setup};
 pub use state::{
-    DeploymentRecord, DevCommitRecord, DevRepository, IssueRecord, RecordedRequest, Rejected,
-    State,
+    DeploymentRecord, DevCommitRecord, DevRepository, IssueRecord, RecordedRequest, Rejected, State,
 };
 
 use store::Store;
