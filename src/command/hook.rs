@@ -265,8 +265,10 @@ impl ProjectFiles {
     }
 }
 
-/// The deploys of one pushed ref, with the project file of its new commit; `None` when the
-/// commit has no project file or the ref maps to no environment. Both are found before the
+/// The deploys of one pushed ref, with the project file of its new commit, and for a branch
+/// the pushes of the projects that send development information without deploying it; `None`
+/// when the commit has no project file, or the ref maps to no environment and no project
+/// sends development information. Both are found before the
 /// range is walked, so a ref that deploys nothing costs a tree lookup.
 fn plan_received(
     global: &GlobalArgs,

@@ -317,7 +317,9 @@ impl Linked {
 #[test]
 fn more_commits_than_one_call_takes_are_split_and_a_rerun_replaces_them() {
     let l = linked("development-info", 450);
-    let ran = l.link(&[]);
+    // With a spool, as a hook has: each call is its own entry.
+    let spool = tempfile::tempdir().unwrap();
+    let ran = l.link(&["--spool", spool.path().to_str().unwrap()]);
     assert_eq!(ran.status.code(), Some(0), "{}", text(&ran.stderr));
     // The sandbox refuses a call of more than 400 commits, and keeps every one it accepted:
     // two calls made it, and they hold all 450 commits.
@@ -338,6 +340,7 @@ fn more_commits_than_one_call_takes_are_split_and_a_rerun_replaces_them() {
     assert_eq!(first.len(), 450);
     let report: Value = serde_json::from_slice(&ran.stdout).unwrap();
     assert_eq!(report["summary"]["linked"], 450, "{report}");
+    assert_eq!(entries(spool.path()), 0);
 
     std::thread::sleep(Duration::from_millis(5));
     let again = l.link(&[]);
