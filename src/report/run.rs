@@ -262,11 +262,18 @@ fn run_human(run: &Run<'_>) -> String {
             plural(requests)
         )
     };
+    // Pushes that deploy nothing (development information only) are counted apart.
+    let pushes = run.deploys.iter().filter(|d| pushed(d)).count();
+    let deploys = run.deploys.len() - pushes;
+    let pushes = match pushes {
+        0 => String::new(),
+        1 => ", 1 push".to_owned(),
+        n => format!(", {n} pushes"),
+    };
     let _ = writeln!(
         out,
-        "{HEAD}summary:{HEAD:#} {} deploy{}, {issues} issue{}{what}",
-        run.deploys.len(),
-        plural(run.deploys.len()),
+        "{HEAD}summary:{HEAD:#} {deploys} deploy{}{pushes}, {issues} issue{}{what}",
+        plural(deploys),
         plural(issues),
     );
     out

@@ -138,7 +138,12 @@ fn a_feature_branch_push_sends_exactly_its_commits_that_name_issues() {
         "key",
         "OPS-2 rotate the session key, for WEB-1",
     );
-    s.push(&["origin", "feature/login"]);
+    let said = s.push(&["origin", "feature/login"]);
+    assert!(
+        said.contains("shop pushed (development information) refs/heads/feature/login"),
+        "{said}"
+    );
+    assert!(said.contains("0 deploys, 1 push, 2 issues: 2 linked"), "{said}");
 
     let requests = devinfo_requests(&s.jira);
     assert_eq!(requests.len(), 1, "{requests:#?}");
@@ -258,7 +263,11 @@ struct Linked {
 }
 
 fn linked(actions: &str, commits: usize) -> Linked {
-    let jira = Sandbox::start(Options::default()).unwrap();
+    linked_with(actions, commits, Options::default())
+}
+
+fn linked_with(actions: &str, commits: usize, options: Options) -> Linked {
+    let jira = Sandbox::start(options).unwrap();
     let repo = TestRepo::new();
     repo.commit_file(
         ".deploylink.yml",
@@ -353,6 +362,31 @@ fn more_commits_than_one_call_takes_are_split_and_a_rerun_replaces_them() {
         assert_eq!(*id, now.id);
         assert!(now.update_sequence_id > *sequence, "{id}");
     }
+}
+
+#[test]
+fn keys_jira_does_not_know_are_reported_unknown_and_the_others_linked() {
+    let l = linked_with(
+        "development-info",
+        2,
+        Options {
+            issues: jira_sandbox::IssuePolicy::Listed(vec!["WEB-1".into()]),
+            ..Options::default()
+        },
+    );
+    let ran = l.link(&[]);
+    assert_eq!(ran.status.code(), Some(0), "{}", text(&ran.stderr));
+    let report: Value = serde_json::from_slice(&ran.stdout).unwrap();
+    let results: Vec<(&str, &str)> = report["deploys"][0]["issues"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| (i["key"].as_str().unwrap(), i["result"].as_str().unwrap()))
+        .collect();
+    assert_eq!(results, [("WEB-1", "linked"), ("WEB-2", "unknown")], "{report}");
+    let state = l.jira.state();
+    assert_eq!(state.commits_for("WEB-1").len(), 1);
+    assert!(state.commits_for("WEB-2").is_empty());
 }
 
 #[test]
