@@ -143,7 +143,10 @@ fn a_feature_branch_push_sends_exactly_its_commits_that_name_issues() {
         said.contains("shop pushed (development information) refs/heads/feature/login"),
         "{said}"
     );
-    assert!(said.contains("0 deploys, 1 push, 2 issues: 2 linked"), "{said}");
+    assert!(
+        said.contains("0 deploys, 1 push, 2 issues: 2 linked"),
+        "{said}"
+    );
 
     let requests = devinfo_requests(&s.jira);
     assert_eq!(requests.len(), 1, "{requests:#?}");
@@ -383,7 +386,11 @@ fn keys_jira_does_not_know_are_reported_unknown_and_the_others_linked() {
         .iter()
         .map(|i| (i["key"].as_str().unwrap(), i["result"].as_str().unwrap()))
         .collect();
-    assert_eq!(results, [("WEB-1", "linked"), ("WEB-2", "unknown")], "{report}");
+    assert_eq!(
+        results,
+        [("WEB-1", "linked"), ("WEB-2", "unknown")],
+        "{report}"
+    );
     let state = l.jira.state();
     assert_eq!(state.commits_for("WEB-1").len(), 1);
     assert!(state.commits_for("WEB-2").is_empty());

@@ -282,7 +282,7 @@ mod tests {
 
     #[test]
     fn every_operation_has_a_validator() {
-        assert_eq!(validators().len(), 7, "{:?}", validators().keys());
+        assert_eq!(validators().len(), 8, "{:?}", validators().keys());
     }
 
     #[test]
