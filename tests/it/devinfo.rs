@@ -183,13 +183,28 @@ fn a_feature_branch_push_sends_exactly_its_commits_that_name_issues() {
 
     let state = s.jira.state();
     assert!(state.rejected.is_empty(), "{:?}", state.rejected);
-    assert_eq!(sorted(stored_commits(&state)), sorted(vec![web, ops]));
+    assert_eq!(
+        sorted(stored_commits(&state)),
+        sorted(vec![web.clone(), ops.clone()])
+    );
     // Not a deploy: no remote link, and production's record stays at main.
     assert!(state.issues.values().all(|i| i.remote_links.is_empty()));
     assert_eq!(
         s.server
             .git(&["rev-parse", "refs/deploylink/shop/production"]),
         s.work.git(&["rev-parse", "main"])
+    );
+    // The sandbox's page shows the commits on their issues.
+    let page = client()
+        .get(format!("{}/", s.jira.url()))
+        .send()
+        .unwrap()
+        .text()
+        .unwrap();
+    assert!(page.contains("Commits (development information)"), "{page}");
+    assert!(
+        page.contains(&web[..7]) && page.contains("log in with a passkey"),
+        "{page}"
     );
     // Pushing the branch again with one more commit sends only that commit.
     let next = s.work.commit("WEB-3: remember the device");
