@@ -265,8 +265,10 @@ impl ProjectFiles {
     }
 }
 
-/// The deploys of one pushed ref, with the project file of its new commit; `None` when the
-/// commit has no project file or the ref maps to no environment. Both are found before the
+/// The deploys of one pushed ref, with the project file of its new commit, and for a branch
+/// the pushes of the projects that send development information without deploying it; `None`
+/// when the commit has no project file, or the ref maps to no environment and no project
+/// sends development information. Both are found before the
 /// range is walked, so a ref that deploys nothing costs a tree lookup.
 fn plan_received(
     global: &GlobalArgs,
@@ -287,11 +289,31 @@ fn plan_received(
         .projects()
         .iter()
         .any(|p| p.environment_for_ref(&pushed.refname).is_some());
-    if !maps {
+    let sends_devinfo = config
+        .projects()
+        .iter()
+        .any(|p| p.actions().contains(&config::Action::DevelopmentInfo));
+    if !maps && !sends_devinfo {
         log::debug!("{}: maps to no environment, nothing to do", pushed.refname);
         return Ok(None);
     }
     let fallback = range::push_base(repo, pushed, push)?;
+    let mut progress = super::Progress::new();
+    // Development information goes with every branch push, deploy or not.
+    let mut pushes = match &fallback {
+        Some(base) => crate::plan::prepare_pushes(
+            &config,
+            repo,
+            &pushed.refname,
+            pushed.new,
+            base,
+            &mut |read| progress.update(read),
+        )?,
+        None => Vec::new(),
+    };
+    if !maps {
+        return Ok(Some((config, pushes)));
+    }
     let inputs = DeployInputs {
         to: pushed.new,
         refname: Some(pushed.refname.clone()),
@@ -306,9 +328,9 @@ fn plan_received(
         run: RunInfo::default(),
         mode: TrustMode::ServerHook,
     };
-    let mut progress = super::Progress::new();
-    let deploys =
+    let mut deploys =
         crate::plan::prepare_with(&config, repo, &inputs, &mut |read| progress.update(read))?;
+    deploys.append(&mut pushes);
     Ok(Some((config, deploys)))
 }
 

@@ -113,7 +113,7 @@ fn cannot_send(delivery: &Delivery, trackers: &[Tracker]) -> Option<String> {
         ));
     };
     let base = match delivery.action {
-        crate::config::Action::Deployment => {
+        crate::config::Action::Deployment | crate::config::Action::DevelopmentInfo => {
             tracker.deployments.as_ref().map(|d| d.api_url.as_str())
         }
         _ => Some(tracker.url.as_str()),

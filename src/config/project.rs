@@ -41,6 +41,9 @@ pub enum Action {
     FixVersion,
     /// Moves each issue to a workflow status per environment (`transition:`), never back.
     Transition,
+    /// Jira Software development information: the pushed commits that name an issue, on
+    /// every push (any branch) and deploy (Cloud; needs the tracker's `deployments:`).
+    DevelopmentInfo,
 }
 
 impl Action {
@@ -52,6 +55,7 @@ impl Action {
             Action::Comment => "comment",
             Action::FixVersion => "fix-version",
             Action::Transition => "transition",
+            Action::DevelopmentInfo => "development-info",
         }
     }
 }

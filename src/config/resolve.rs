@@ -284,17 +284,25 @@ fn bind(
         };
         return Err(unbound(message, hint));
     };
-    let deployment = project
+    // Deployment records and development information both go through Jira Software Cloud's
+    // DevOps APIs, with the tracker's OAuth client credentials.
+    let oauth_action = project
         .actions()
         .iter()
-        .position(|a| *a == Action::Deployment);
-    if let (Some(index), None) = (deployment, &tracker.deployments) {
+        .position(|a| matches!(a, Action::Deployment | Action::DevelopmentInfo));
+    if let (Some(index), None) = (oauth_action, &tracker.deployments) {
+        let action = project.actions()[index];
+        let cloud = if tracker.kind == super::TrackerKind::JiraDataCenter {
+            format!(" (a Jira Cloud feature: tracker '{name}' is `jira-data-center`)")
+        } else {
+            String::new()
+        };
         return Err(Unbound {
             message: format!(
-                "project '{}' lists the `deployment` action, but tracker '{name}' has no `deployments:` credentials",
+                "project '{}' lists the `{action}` action, but tracker '{name}' has no `deployments:` credentials{cloud}",
                 project.name()
             ),
-            hint: "add `deployments:` (OAuth client id and secret) to the tracker, or remove `deployment` from `actions`".to_owned(),
+            hint: format!("add `deployments:` (OAuth client id and secret) to a Jira Cloud tracker, or remove `{action}` from `actions`"),
             field: project.path.key("actions").index(index),
         });
     }

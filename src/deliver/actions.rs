@@ -12,7 +12,7 @@ use super::session::Session;
 use super::{left_out, outcome, Delivery, DeliveryOutcome, IssueResult, KeyOutcome};
 use crate::config::Action;
 use crate::jira::client::{Body, Method, Request, RequestAuth, REQUEST_TIMEOUT};
-use crate::jira::{comment, deployment, response};
+use crate::jira::{comment, deployment, devinfo, response};
 
 /// Makes one delivery.
 pub(super) fn run(session: &Session, delivery: &Delivery, context: &Context) -> DeliveryOutcome {
@@ -26,7 +26,9 @@ pub(super) fn run(session: &Session, delivery: &Delivery, context: &Context) -> 
     }
     let mut keys = match delivery.action {
         Action::RemoteLink => remote_link(session, delivery, context, &mut sent),
-        Action::Deployment => deployment_record(session, delivery, context, &mut sent),
+        Action::Deployment | Action::DevelopmentInfo => {
+            devops_bulk(session, delivery, context, &mut sent)
+        }
         Action::Comment => comment_once(session, delivery, context, &mut sent),
         Action::FixVersion => super::release::fix_version(session, delivery, context, &mut sent),
         Action::Transition => super::release::transition(session, delivery, context, &mut sent),
@@ -45,7 +47,9 @@ pub(super) fn run(session: &Session, delivery: &Delivery, context: &Context) -> 
 fn foreign_url(session: &Session, delivery: &Delivery) -> Option<String> {
     let tracker = &session.tracker;
     let base = match delivery.action {
-        Action::Deployment => tracker.deployments.as_ref().map(|d| d.api_url.as_str()),
+        Action::Deployment | Action::DevelopmentInfo => {
+            tracker.deployments.as_ref().map(|d| d.api_url.as_str())
+        }
         Action::RemoteLink | Action::Comment | Action::FixVersion | Action::Transition => {
             Some(tracker.url.as_str())
         }
@@ -150,8 +154,9 @@ fn remote_link(
     }
 }
 
-/// SPEC 6.2: `cloudId`, token, one bulk call; a 401 refreshes the token once.
-fn deployment_record(
+/// A deployment record or development information (Jira Software's DevOps APIs, with the
+/// same OAuth credentials): `cloudId`, token, one bulk call; a 401 refreshes the token once.
+fn devops_bulk(
     session: &Session,
     delivery: &Delivery,
     context: &Context,
@@ -169,8 +174,12 @@ fn deployment_record(
             Ok(token) => token,
             Err(reason) => return all(delivery, IssueResult::Failed, None, Some(reason)),
         };
-        // Each send supersedes the last: a strictly increasing updateSequenceNumber.
-        deployment::stamp(&mut body, now_ms());
+        // Each send supersedes the last: a strictly increasing updateSequenceNumber (or,
+        // for development information, updateSequenceId).
+        match delivery.action {
+            Action::DevelopmentInfo => devinfo::stamp(&mut body, now_ms()),
+            _ => deployment::stamp(&mut body, now_ms()),
+        }
         let request = Request {
             method: Method::Post,
             url: &url,
@@ -179,6 +188,9 @@ fn deployment_record(
             timeout: REQUEST_TIMEOUT,
         };
         match attempt::send(session, request, Credential::OAuth, Idempotency::Idempotent, context, sent) {
+            Sent::Answer(r) if delivery.action == Action::DevelopmentInfo => {
+                return devinfo_outcomes(delivery, &r.body, r.status)
+            }
             Sent::Answer(r) => return bulk_outcomes(delivery, &r.body, r.status),
             Sent::Refused { status: 401, .. } if !refreshed => refreshed = true,
             Sent::NotFound(r) => {
@@ -187,17 +199,20 @@ fn deployment_record(
                     IssueResult::Failed,
                     Some(r.status),
                     Some(format!(
-                        "{}: the deployments API does not know this site (cloudId {cloud_id}); check deployments.api_url",
-                        response::describe(&r)
+                        "{}: the {} API does not know this site (cloudId {cloud_id}); check deployments.api_url",
+                        response::describe(&r),
+                        api_name(delivery)
                     )),
                 )
             }
             Sent::Refused { status, response } => {
                 let reason = format!(
-                    "{}: the deployments API refused the OAuth credentials of tracker '{}'; \
-                     they need the deployments permission (Jira settings > Apps > OAuth credentials)",
+                    "{}: the {} API refused the OAuth credentials of tracker '{}'; \
+                     they need the {} permission (Jira settings > Apps > OAuth credentials)",
                     response::describe(&response),
-                    session.tracker.name
+                    api_name(delivery),
+                    session.tracker.name,
+                    api_name(delivery)
                 );
                 if session.refuse(Credential::OAuth, &reason) {
                     log::error!("{reason}");
@@ -207,6 +222,89 @@ fn deployment_record(
             other => return ended(session, delivery, other, Credential::OAuth),
         }
     }
+}
+
+/// The API a DevOps delivery goes to, in messages.
+fn api_name(delivery: &Delivery) -> &'static str {
+    match delivery.action {
+        Action::DevelopmentInfo => "development information",
+        _ => "deployments",
+    }
+}
+
+/// Per key of a development-information call: unknown to Jira; rejected when the repository
+/// or every commit naming it failed; else stored.
+fn devinfo_outcomes(delivery: &Delivery, body: &str, status: u16) -> Vec<KeyOutcome> {
+    let Some(answer) = devinfo::parse_bulk_answer(body) else {
+        return all(
+            delivery,
+            IssueResult::Failed,
+            Some(status),
+            Some(format!(
+                "Jira answered {status} with a body that is not the development information answer"
+            )),
+        );
+    };
+    if !answer.repository_errors.is_empty() {
+        let reason = format!(
+            "the repository was rejected: {}",
+            answer.repository_errors.join("; ")
+        );
+        return all(delivery, IssueResult::Rejected, Some(status), Some(reason));
+    }
+    let commits = delivery.body["repositories"][0]["commits"].as_array();
+    delivery
+        .keys
+        .iter()
+        .map(|key| {
+            let naming: Vec<&str> = commits
+                .into_iter()
+                .flatten()
+                .filter(|c| {
+                    c["issueKeys"]
+                        .as_array()
+                        .is_some_and(|k| k.iter().any(|k| k == key.as_str()))
+                })
+                .filter_map(|c| c["id"].as_str())
+                .collect();
+            let failed: Vec<&(String, String)> = answer
+                .failed
+                .iter()
+                .filter(|(id, _)| naming.contains(&id.as_str()))
+                .collect();
+            if answer.unknown_issue_keys.iter().any(|k| k == key) {
+                let reason = Some("Jira does not know this issue".into());
+                outcome(
+                    key,
+                    delivery.action,
+                    IssueResult::Unknown,
+                    Some(status),
+                    reason,
+                )
+            } else if !naming.is_empty() && failed.len() == naming.len() {
+                let reasons: Vec<String> = failed
+                    .iter()
+                    .map(|(id, m)| format!("{}: {m}", &id[..id.len().min(7)]))
+                    .collect();
+                let reason = Some(format!("the commits were rejected: {}", reasons.join("; ")));
+                outcome(
+                    key,
+                    delivery.action,
+                    IssueResult::Rejected,
+                    Some(status),
+                    reason,
+                )
+            } else {
+                outcome(
+                    key,
+                    delivery.action,
+                    IssueResult::Linked,
+                    Some(status),
+                    None,
+                )
+            }
+        })
+        .collect()
 }
 
 /// Per key: unknown to Jira, rejected with the deployment, or recorded.
@@ -318,7 +416,7 @@ fn token(
 ) -> Result<String, String> {
     let Some(oauth) = &session.oauth else {
         return Err(format!(
-            "tracker '{}' has no deployments: client credentials, which deployment records need",
+            "tracker '{}' has no deployments: client credentials, which deployment records and development information need",
             session.tracker.name
         ));
     };

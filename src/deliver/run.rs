@@ -380,7 +380,9 @@ pub fn open_sessions(
             continue;
         }
         opened.push(&tracker.name);
-        let oauth = used.iter().any(|d| d.action == Action::Deployment);
+        let oauth = used
+            .iter()
+            .any(|d| matches!(d.action, Action::Deployment | Action::DevelopmentInfo));
         sessions.push(Session::open(tracker, oauth));
     }
     sessions

@@ -27,6 +27,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use crate::config::Action;
 use crate::deliver::Delivery;
 use crate::durable;
 
@@ -147,6 +148,12 @@ impl Spool {
         ] {
             hash.update(part.as_bytes());
             hash.update([0]);
+        }
+        // Development information goes in calls of at most 400 commits to one URL: the first
+        // commit of each call tells them apart (other names stay as they were).
+        if delivery.action == Action::DevelopmentInfo {
+            let first = &delivery.body["repositories"][0]["commits"][0]["id"];
+            hash.update(first.as_str().unwrap_or("").as_bytes());
         }
         let digest = hash.finalize();
         let name: String = digest[..12].iter().map(|b| format!("{b:02x}")).collect();
@@ -479,7 +486,6 @@ fn create_private_dir(dir: &Path) -> std::io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::Action;
 
     fn delivery(key: &str) -> Delivery {
         Delivery {

@@ -47,8 +47,9 @@ pub fn needs_of(project: &Project, also: &[Planned]) -> Needs {
         match action {
             Action::RemoteLink => needs.remote_link = true,
             Action::Comment => needs.comment = true,
-            // Deployment records go through the OAuth client, not the account's permissions.
-            Action::Deployment => {}
+            // Deployment records and development information go through the OAuth client,
+            // not the account's permissions.
+            Action::Deployment | Action::DevelopmentInfo => {}
             Action::FixVersion => {
                 needs.fix_version = true;
                 needs.needs_version_admin = true;

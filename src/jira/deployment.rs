@@ -34,15 +34,28 @@ pub struct DeploymentFacts<'a> {
     pub last_updated: &'a str,
     /// At most [`MAX_ASSOCIATIONS`].
     pub keys: &'a [String],
+    /// With development information: the commits of the deploy that name an issue, as
+    /// `commit` associations to that repository id (within what the keys leave of the 500).
+    pub commits: &'a [String],
+    pub repository_id: &'a str,
 }
 
 /// The `SubmitDeploymentRequest` body (with `updateSequenceNumber` 0 until it is sent).
 pub fn request_body(facts: &DeploymentFacts<'_>) -> Value {
+    let mut associations = vec![json!({"associationType": "issueIdOrKeys", "values": facts.keys})];
+    if !facts.commits.is_empty() {
+        let values: Vec<Value> = facts
+            .commits
+            .iter()
+            .map(|hash| json!({"commitHash": hash, "repositoryId": facts.repository_id}))
+            .collect();
+        associations.push(json!({"associationType": "commit", "values": values}));
+    }
     json!({
         "deployments": [{
             "deploymentSequenceNumber": facts.sequence_number,
             "updateSequenceNumber": 0,
-            "associations": [{"associationType": "issueIdOrKeys", "values": facts.keys}],
+            "associations": associations,
             "displayName": truncate(facts.display_name, TEXT_MAX),
             "url": facts.url,
             "description": truncate(facts.description, TEXT_MAX),
@@ -208,6 +221,8 @@ mod tests {
             state: "successful",
             last_updated: "2026-11-28T00:00:00Z",
             keys: &keys,
+            commits: &[],
+            repository_id: "",
         };
         let mut body = request_body(&facts);
         stamp(&mut body, 42);

@@ -6,6 +6,7 @@ pub mod comment;
 pub mod credentials;
 pub mod deployment;
 pub mod details;
+pub mod devinfo;
 pub mod issue;
 pub mod meta;
 pub mod remote_link;

@@ -111,3 +111,63 @@ fn origin_web_url(repo: &Repo) -> Option<String> {
     let remote = repo.git().find_remote("origin").ok()?;
     remote::web_url(remote.url().ok()?, UrlForms::HttpsOrSsh)
 }
+
+/// The pushes of a branch `refname` moved to `to` for each project that lists
+/// `development-info` but deploys nothing from that ref: their development information only.
+pub fn prepare_pushes(
+    config: &Config,
+    repo: &Repo,
+    refname: &str,
+    to: Oid,
+    base: &Base,
+    progress: &mut dyn FnMut(usize),
+) -> Result<Vec<Deploy>> {
+    if !refname.starts_with("refs/heads/") {
+        return Ok(Vec::new());
+    }
+    let repo_name = config.identity().name().to_owned();
+    let repo_url = config
+        .repo_url()
+        .map(str::to_owned)
+        .or_else(|| origin_web_url(repo));
+    let max_commits = usize::try_from(config.max_commits()).unwrap_or(usize::MAX);
+    let mut pushes = Vec::new();
+    for project in config.projects() {
+        let sends = project
+            .actions()
+            .contains(&crate::config::Action::DevelopmentInfo);
+        if !sends || project.environment_for_ref(refname).is_some() {
+            continue;
+        }
+        let target = super::PushTarget {
+            repo_name: &repo_name,
+            repo_url: repo_url.as_deref(),
+            project,
+            refname,
+            to,
+            base: base.clone(),
+            walk: WalkOptions {
+                parents: ParentMode::first_parent(false),
+                max_commits: Some(max_commits),
+            },
+            max_issues: usize::try_from(config.max_issues()).unwrap_or(usize::MAX),
+        };
+        let push = super::plan_push(repo, &target, progress)?;
+        if push.deliveries.is_empty() && push.refused.is_none() {
+            log::debug!(
+                "{} pushed {refname}: no commit names an issue",
+                push.project
+            );
+            continue;
+        }
+        log::debug!(
+            "{} pushed {refname}: {}, {} issues, {} development information calls",
+            push.project,
+            push.range_size(),
+            push.issues.len(),
+            push.deliveries.len()
+        );
+        pushes.push(push);
+    }
+    Ok(pushes)
+}

@@ -9,6 +9,7 @@ use crate::error::Result;
 
 mod delivery;
 pub mod deploy;
+mod devinfo;
 mod inputs;
 mod release;
 mod requests;
@@ -18,7 +19,8 @@ use crate::jira::remote_link;
 use crate::keys::IssueKey;
 use crate::range::{self, Base, CommitRange, Resolved, SizeRefusal, WalkOptions, WalkedCommit};
 pub use delivery::{Delivery, Step, TransitionPlan, VersionPlan};
-pub use inputs::{prepare_inputs, prepare_with, DeployInputs};
+pub use devinfo::{plan_push, PushTarget};
+pub use inputs::{prepare_inputs, prepare_pushes, prepare_with, DeployInputs};
 pub use requests::remote_link_url;
 
 /// The state a deploy reports (Jira Software's deployment states; `--state`).
@@ -99,6 +101,8 @@ pub enum RangeStatus {
     RolledBack,
     /// More commits than `max_commits`: nothing is written.
     TooLarge,
+    /// A push that deploys nothing (a feature branch): only development information is sent.
+    Pushed,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -215,6 +219,38 @@ pub fn plan_deploy(
         deliveries: Vec::new(),
         notes,
     };
+    let Some(commits) = fill_range(
+        repo,
+        project,
+        target.refname.as_deref(),
+        target.max_issues,
+        resolved,
+        &mut deploy,
+    )?
+    else {
+        return Ok(deploy);
+    };
+    // A rollback's commits left the environment: they are already known to Jira.
+    let dev_commits = match deploy.status {
+        RangeStatus::Deployed => devinfo::dev_commits(repo, project, target.repo_url, &commits)?,
+        _ => Vec::new(),
+    };
+    let committed_at = repo.committed_at(target.to)?;
+    requests::plan_requests(target, &mut deploy, &commits, committed_at, &dev_commits)?;
+    Ok(deploy)
+}
+
+/// Fills `deploy` with its range's commits and issues (or, for a range refused for its size,
+/// the refusal); returns the commits, `None` when refused.
+fn fill_range(
+    repo: &Repo,
+    project: &Project,
+    refname: Option<&str>,
+    max_issues: usize,
+    resolved: Resolved<CommitFacts>,
+    deploy: &mut Deploy,
+) -> Result<Option<Vec<WalkedCommit<CommitFacts>>>> {
+    let rules = [project.key_rules().clone()];
     let range = match resolved {
         Resolved::Range(range) => range,
         Resolved::TooLarge { limit, .. } => {
@@ -227,13 +263,11 @@ pub fn plan_deploy(
                  give a base with --from, or raise the limit with --max-commits",
                 refused.describe()
             ));
-            return Ok(deploy);
+            return Ok(None);
         }
     };
     let commits = owned_commits(repo, project, range)?;
-    let branch_keys = target
-        .refname
-        .as_deref()
+    let branch_keys = refname
         .filter(|r| r.starts_with("refs/heads/"))
         .map(|branch| rules[0].extract_branch(branch))
         .unwrap_or_default();
@@ -249,16 +283,16 @@ pub fn plan_deploy(
         ));
     }
     deploy.issues = index.into_vec();
-    if deploy.issues.len() > target.max_issues {
+    if deploy.issues.len() > max_issues {
         deploy.left_out = deploy
             .issues
-            .split_off(target.max_issues)
+            .split_off(max_issues)
             .into_iter()
             .map(|i| i.key)
             .collect();
         deploy
             .notes
-            .push(left_out_note(&deploy.left_out, target.max_issues));
+            .push(left_out_note(&deploy.left_out, max_issues));
     }
     deploy.commits = commits
         .iter()
@@ -267,9 +301,7 @@ pub fn plan_deploy(
             subject: c.digest.subject.clone(),
         })
         .collect();
-    let committed_at = repo.committed_at(target.to)?;
-    requests::plan_requests(target, &mut deploy, &commits, committed_at)?;
-    Ok(deploy)
+    Ok(Some(commits))
 }
 
 /// The note of a deploy that names more issues than `max_issues`: the first keys left out.

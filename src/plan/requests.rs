@@ -10,6 +10,7 @@ use crate::error::{Error, Result};
 use crate::issues::CommitFacts;
 use crate::jira::comment::{self, CommentFacts};
 use crate::jira::deployment::{self, DeploymentFacts, MAX_ASSOCIATIONS};
+use crate::jira::devinfo::{self, DevCommit};
 use crate::jira::remote_link::{self, Application, Icon, RemoteLinkRequest, RemoteObject, Status};
 use crate::keys::IssueKey;
 use crate::range::WalkedCommit;
@@ -21,6 +22,7 @@ pub(super) fn plan_requests(
     deploy: &mut Deploy,
     commits: &[WalkedCommit<CommitFacts>],
     committed_at: i64,
+    dev_commits: &[DevCommit],
 ) -> Result<()> {
     if deploy.issues.is_empty() {
         return Ok(());
@@ -38,6 +40,7 @@ pub(super) fn plan_requests(
         title: &title,
         url: &url,
         subjects: &subjects,
+        dev_commits,
     };
     let mut deliveries = Vec::new();
     let mut notes = Vec::new();
@@ -69,6 +72,13 @@ pub(super) fn plan_requests(
             Action::Transition => {
                 super::release::transitions(tracker, project, deploy, &mut deliveries, &mut notes)
             }
+            Action::DevelopmentInfo => deliveries.extend(super::devinfo::deliveries(
+                tracker,
+                &deploy.id,
+                target.repo_name,
+                target.repo_url,
+                dev_commits,
+            )),
         }
     }
     deploy.notes.extend(notes);
@@ -93,6 +103,8 @@ struct Text<'a> {
     title: &'a str,
     url: &'a str,
     subjects: &'a HashMap<String, String>,
+    /// With `development-info`: the commits that name an issue (empty otherwise).
+    dev_commits: &'a [DevCommit],
 }
 
 impl Text<'_> {
@@ -157,6 +169,14 @@ fn deployment_record(
 ) -> Delivery {
     let keys: Vec<String> = deploy.issues.iter().map(|i| i.key.to_string()).collect();
     let (sent, left_out) = keys.split_at(keys.len().min(MAX_ASSOCIATIONS));
+    // Commit associations take what the issue keys leave of the 500 values.
+    let commits: Vec<String> = text
+        .dev_commits
+        .iter()
+        .take(MAX_ASSOCIATIONS - sent.len())
+        .map(|c| c.id.clone())
+        .collect();
+    let repository_id = devinfo::repository_id(target.repo_name);
     let to = deploy.to.to_string();
     let short = &to[..7];
     let pipeline_id = format!("{}/{}", target.repo_name, deploy.project);
@@ -182,6 +202,8 @@ fn deployment_record(
         state: deploy.state.as_str(),
         last_updated: &last_updated,
         keys: sent,
+        commits: &commits,
+        repository_id: &repository_id,
     };
     let api_url = tracker
         .deployments

@@ -3,6 +3,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write as _;
+use std::ops::Not;
 
 use anstyle::Style;
 use serde::Serialize;
@@ -71,6 +72,11 @@ fn issue_reason(outcomes: &[&KeyOutcome]) -> Option<String> {
     })
 }
 
+/// A push that deploys nothing: it has no environment, only development information.
+fn pushed(deploy: &Deploy) -> bool {
+    deploy.status == RangeStatus::Pushed
+}
+
 fn short(id: &str) -> &str {
     &id[..id.len().min(7)]
 }
@@ -85,8 +91,9 @@ struct RunDocument<'a> {
 #[derive(Serialize)]
 struct DeployDocument<'a> {
     project: &'a str,
-    environment: &'a str,
-    environment_type: &'static str,
+    /// `null` for a push that deploys nothing (status `pushed`).
+    environment: Option<&'a str>,
+    environment_type: Option<&'static str>,
     #[serde(rename = "ref")]
     refname: Option<&'a str>,
     from: Option<String>,
@@ -187,8 +194,8 @@ impl<'a> Run<'a> {
                     .collect();
                 DeployDocument {
                     project: &d.project,
-                    environment: &d.environment,
-                    environment_type: d.environment_type.as_str(),
+                    environment: pushed(d).not().then_some(d.environment.as_str()),
+                    environment_type: pushed(d).not().then_some(d.environment_type.as_str()),
                     refname: d.refname.as_deref(),
                     from: d.base.from().map(|id| id.to_string()),
                     to: d.to.to_string(),
@@ -255,11 +262,18 @@ fn run_human(run: &Run<'_>) -> String {
             plural(requests)
         )
     };
+    // Pushes that deploy nothing (development information only) are counted apart.
+    let pushes = run.deploys.iter().filter(|d| pushed(d)).count();
+    let deploys = run.deploys.len() - pushes;
+    let pushes = match pushes {
+        0 => String::new(),
+        1 => ", 1 push".to_owned(),
+        n => format!(", {n} pushes"),
+    };
     let _ = writeln!(
         out,
-        "{HEAD}summary:{HEAD:#} {} deploy{}, {issues} issue{}{what}",
-        run.deploys.len(),
-        plural(run.deploys.len()),
+        "{HEAD}summary:{HEAD:#} {deploys} deploy{}{pushes}, {issues} issue{}{what}",
+        plural(deploys),
         plural(issues),
     );
     out
@@ -274,17 +288,26 @@ fn deploy_human(
 ) {
     let to = d.to.to_string();
     let from = d.base.from().map(|id| id.to_string());
-    let _ = writeln!(
-        out,
-        "{HEAD}{} -> {}{HEAD:#} ({}){}",
-        d.project,
-        d.environment,
-        d.environment_type.as_str(),
-        d.refname
-            .as_deref()
-            .map(|r| format!(" {r}"))
-            .unwrap_or_default(),
-    );
+    let refname = d
+        .refname
+        .as_deref()
+        .map(|r| format!(" {r}"))
+        .unwrap_or_default();
+    if pushed(d) {
+        let _ = writeln!(
+            out,
+            "{HEAD}{} pushed{HEAD:#} (development information){refname}",
+            d.project
+        );
+    } else {
+        let _ = writeln!(
+            out,
+            "{HEAD}{} -> {}{HEAD:#} ({}){refname}",
+            d.project,
+            d.environment,
+            d.environment_type.as_str(),
+        );
+    }
     let _ = writeln!(
         out,
         "  range {}..{}  {DIM}{}, base: {}{DIM:#}",
@@ -311,7 +334,12 @@ fn deploy_human(
         } else {
             None
         };
-        issue_line(out, issue, result, &d.environment, short(&to), reason);
+        let place = if pushed(d) {
+            "pushed"
+        } else {
+            d.environment.as_str()
+        };
+        issue_line(out, issue, result, place, short(&to), reason);
     }
     if !run.sent {
         let mut shown = std::collections::HashSet::new();

@@ -85,6 +85,7 @@ fn every_operation_is_present_and_compiles() {
             "comment.v2",
             "comment.v3",
             "deployments.bulk",
+            "devinfo.bulk",
             "issue-bulkfetch.v3",
             "issue-edit.v2",
             "issue-edit.v3",
@@ -429,7 +430,7 @@ fn deployments_association_values_limit_per_array_is_encoded_total_is_prose_only
         "deployments.bulk",
         &body,
         "/deployments/0/associations/0",
-        &["oneOf"],
+        &["anyOf"],
     );
     assert!(
         err.contains(
@@ -448,23 +449,28 @@ fn deployments_association_values_limit_per_array_is_encoded_total_is_prose_only
         .any(|n| n.contains("500")));
 }
 
-/// A quirk kept literally: the spec puts `oneOf: [issue, service]` AND
-/// `anyOf: [issue, service, commit]` on each association, so a commit-only association fails
-/// the `oneOf`. If deploylink ever sends commit associations, revisit this against real Jira.
+/// The spec puts `oneOf: [issue, service]` AND `anyOf: [issue, service, commit]` on each
+/// association; the extraction reads the `oneOf` as the list's rule ("must contain at least one
+/// of IssueIdOrKeysAssociation or ServiceIdOrKeysAssociation"): a list of commit associations
+/// alone fails, commits beside issue keys pass.
 #[test]
-fn deployments_commit_only_association_fails_the_literal_spec() {
+fn deployments_commit_associations_need_an_issue_association_beside_them() {
     let mut body = deployments();
-    body["deployments"][0]["associations"] = json!([{
+    let commit = json!({
         "associationType": "commit",
         "values": [{"commitHash": "6a97d14", "repositoryId": "shop"}]
-    }]);
+    });
+    body["deployments"][0]["associations"] = json!([commit.clone()]);
     let err = assert_invalid(
         "deployments.bulk",
         &body,
-        "/deployments/0/associations/0",
-        &["oneOf"],
+        "/deployments/0/associations",
+        &["contains"],
     );
-    assert!(err.contains("\"commit\" is not one of"), "{err}");
+    assert!(!err.is_empty());
+    body["deployments"][0]["associations"] =
+        json!([{"associationType": "issueIdOrKeys", "values": ["WEB-1"]}, commit]);
+    assert_valid("deployments.bulk", &body);
 }
 
 // ---------------------------------------------------------------- routing

@@ -26,6 +26,7 @@ mod config_hostile;
 mod config_schema;
 mod config_trust;
 mod deliver;
+mod devinfo;
 #[cfg(all(target_os = "linux", target_arch = "x86_64"))]
 mod dist;
 mod doctor;

@@ -128,22 +128,34 @@ pub(crate) fn redacted_token_request(body: &[u8]) -> String {
         .join("&")
 }
 
-/// `POST /jira/deployments/0.1/cloud/{cloudId}/bulk`: errors in the Software API's array shape.
-pub(crate) fn bulk(store: &mut Store, req: &Incoming, cloud_id: &str) -> Reply {
+/// The DevOps APIs' gate (deployments and development information): a Bearer token that
+/// `/oauth/token` issued, and the sandbox's cloud id.
+pub(crate) fn authorize(store: &Store, req: &Incoming, cloud_id: &str) -> Result<(), Reply> {
     let token = match req.authorization.map(Authorization::parse) {
         Some(Authorization::Bearer(token)) => Some(token),
         _ => None,
     };
     if !token.is_some_and(|t| store.token_issued(&t)) {
-        return Reply::software_error(401, &["Missing a JWT token, or token is invalid.".into()]);
+        return Err(Reply::software_error(
+            401,
+            &["Missing a JWT token, or token is invalid.".into()],
+        ));
     }
     if cloud_id != CLOUD_ID {
-        return Reply::software_error(
+        return Err(Reply::software_error(
             404,
             &[format!(
                 "No site with cloud id '{cloud_id}'; the sandbox's is {CLOUD_ID}."
             )],
-        );
+        ));
+    }
+    Ok(())
+}
+
+/// `POST /jira/deployments/0.1/cloud/{cloudId}/bulk`: errors in the Software API's array shape.
+pub(crate) fn bulk(store: &mut Store, req: &Incoming, cloud_id: &str) -> Reply {
+    if let Err(reply) = authorize(store, req, cloud_id) {
+        return reply;
     }
     let body = match parse_json(req.body) {
         Ok(body) => body,

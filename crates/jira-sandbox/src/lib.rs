@@ -41,6 +41,7 @@
 
 mod deployments;
 mod details;
+mod devinfo;
 mod faults;
 mod meta;
 mod page;
@@ -69,7 +70,10 @@ pub use deployments::CLOUD_ID;
 pub use details::IssueDetails;
 pub use faults::{Fault, FaultAction};
 pub use setup::{project_of, Setup};
-pub use state::{DeploymentRecord, IssueRecord, RecordedRequest, Rejected, State, VersionRecord};
+pub use state::{
+    DeploymentRecord, DevCommitRecord, DevRepository, IssueRecord, RecordedRequest, Rejected,
+    State, VersionRecord,
+};
 pub use workflow::FIRST_STATUS;
 
 use store::Store;

@@ -35,6 +35,13 @@ pub(crate) fn render(state: &State) -> String {
                 .iter()
                 .flat_map(|d| d.issue_keys.iter().map(String::as_str)),
         )
+        .chain(
+            state
+                .repositories
+                .iter()
+                .flat_map(|r| &r.commits)
+                .flat_map(|c| c.issue_keys.iter().map(String::as_str)),
+        )
         .collect();
     if keys.is_empty() {
         html.push_str("<p class=\"muted\">Nothing received yet. This page refreshes itself.</p>\n");
@@ -67,6 +74,24 @@ fn issue(html: &mut String, state: &State, key: &str) {
             deployment_row(html, deployment);
         }
         html.push_str("</table>\n");
+    }
+    let commits = state.commits_for(key);
+    if !commits.is_empty() {
+        html.push_str("<h3>Commits (development information)</h3><ul>\n");
+        for commit in commits {
+            let text = |field: &str| commit.data[field].as_str().unwrap_or("").to_string();
+            let subject = text("message").lines().next().unwrap_or("").to_string();
+            let _ = writeln!(
+                html,
+                "<li><a href=\"{}\">{}</a> {} <span class=\"muted\">{} {}</span></li>",
+                esc(&text("url")),
+                esc(&text("displayId")),
+                esc(&subject),
+                esc(commit.data["author"]["name"].as_str().unwrap_or("")),
+                esc(&text("authorTimestamp"))
+            );
+        }
+        html.push_str("</ul>\n");
     }
     let comments = state.comments(key);
     if !comments.is_empty() {

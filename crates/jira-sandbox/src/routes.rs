@@ -6,7 +6,7 @@ use serde_json::{json, Value};
 use super::store::Store;
 use super::validate::{self, Api, Invalid, Operation};
 use super::wire::{percent_decode, Authorization, Reply};
-use super::{deployments, meta, page, search, Config};
+use super::{deployments, devinfo, meta, page, search, Config};
 
 /// The one user the sandbox knows.
 pub(crate) const ACCOUNT_ID: &str = "5b10a2844c20165700ede21g";
@@ -60,6 +60,9 @@ pub(crate) fn route(store: &mut Store, config: &Config, req: &Incoming) -> Reply
         ("POST", ["oauth", "token"]) => deployments::token(store, config, req),
         ("POST", ["jira", "deployments", "0.1", "cloud", cloud_id, "bulk"]) => {
             deployments::bulk(store, req, cloud_id)
+        }
+        ("POST", ["jira", "devinfo", "0.1", "cloud", cloud_id, "bulk"]) => {
+            devinfo::bulk(store, req, cloud_id)
         }
         (_, ["rest", "api", version, rest @ ..]) => {
             let api = match *version {

@@ -17,6 +17,10 @@ pub struct State {
     /// Deployments as stored by the Deployments API (the latest `updateSequenceNumber` wins).
     #[serde(default)]
     pub deployments: Vec<DeploymentRecord>,
+    /// Repositories as stored by the development information API, with their commits (the
+    /// latest `updateSequenceId` of each entity wins).
+    #[serde(default)]
+    pub repositories: Vec<DevRepository>,
     /// Requests refused because of their body (400, 413): a test asserts this stays empty.
     #[serde(default)]
     pub rejected: Vec<Rejected>,
@@ -77,6 +81,27 @@ pub struct DeploymentRecord {
     pub data: Value,
 }
 
+/// One repository of the development information API (identity: its `id`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct DevRepository {
+    pub id: String,
+    pub update_sequence_id: i64,
+    /// The repository object as received, without its commits.
+    pub data: Value,
+    pub commits: Vec<DevCommitRecord>,
+}
+
+/// One commit of a repository (identity: its `id` within the repository).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct DevCommitRecord {
+    pub id: String,
+    pub update_sequence_id: i64,
+    /// The known issue keys it is stored against (unknown keys are dropped, as Jira does).
+    pub issue_keys: Vec<String>,
+    /// The whole commit object as received.
+    pub data: Value,
+}
+
 /// A request refused because of its body.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Rejected {
@@ -134,6 +159,15 @@ impl State {
         self.deployments
             .iter()
             .filter(|d| d.issue_keys.iter().any(|k| k == key))
+            .collect()
+    }
+
+    /// The commits stored against `key`, over every repository.
+    pub fn commits_for(&self, key: &str) -> Vec<&DevCommitRecord> {
+        self.repositories
+            .iter()
+            .flat_map(|r| &r.commits)
+            .filter(|c| c.issue_keys.iter().any(|k| k == key))
             .collect()
     }
 
