@@ -17,6 +17,7 @@ pub mod deliver;
 pub mod durable;
 pub mod error;
 pub mod git;
+pub mod history;
 pub mod issues;
 pub mod jira;
 pub mod keys;

@@ -16,6 +16,7 @@ use crate::report::{self, Format, Report, Run};
 mod ci;
 pub mod cli;
 pub mod demo;
+mod history;
 mod hook;
 pub mod install;
 mod keys;
@@ -30,6 +31,11 @@ pub use crate::config::PROJECT_FILE;
 
 pub fn run(cli: Cli, out: &mut dyn Write) -> Result<()> {
     let global = &cli.global;
+    if global.format == Format::Html && !matches!(cli.command, Command::Metrics(_)) {
+        return Err(Error::usage(
+            "--format html is for `deploylink metrics` only\n  hint: use --format human or --format json",
+        ));
+    }
     match cli.command {
         Command::Keys(args) => keys::keys(global, &args, out),
         Command::Plan(args) => {
@@ -78,6 +84,8 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<()> {
             write(out, &String::from_utf8_lossy(&page))
         }
         Command::Demo(args) => crate::command::demo::run(args.keep, args.serve, global.format, out),
+        Command::History(args) => history::history(global, &args, out),
+        Command::Metrics(args) => history::metrics(global, &args, out),
     }
 }
 

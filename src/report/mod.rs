@@ -8,14 +8,19 @@
 use anstyle::{AnsiColor, Style};
 use serde::Serialize;
 
+mod history;
+pub mod html;
 mod keys;
+mod metrics;
 mod retry;
 mod run;
 mod setup;
 mod tracker;
 mod violations;
 
+pub use history::{HistoryDeploy, HistoryList};
 pub use keys::Keys;
+pub use metrics::MetricsReport;
 pub use retry::{Retried, SpoolList, Waiting};
 pub use run::Run;
 pub use setup::{Initialized, Installed};
@@ -34,12 +39,19 @@ pub enum Format {
     #[default]
     Human,
     Json,
+    /// A self-contained page (`metrics`); other reports give their human text.
+    Html,
 }
 
 /// A command's result: text for people, and (through `Serialize`) the JSON document.
 pub trait Report: Serialize {
     /// The text for a terminal, ending in a newline (or empty).
     fn human(&self) -> String;
+
+    /// A self-contained HTML page, for the reports that have one.
+    fn html(&self) -> Option<String> {
+        None
+    }
 }
 
 /// The report in `format`: its human text, or its JSON document, pretty-printed with one
@@ -48,6 +60,7 @@ pub trait Report: Serialize {
 pub fn render(report: &impl Report, format: Format) -> String {
     match format {
         Format::Human => report.human(),
+        Format::Html => report.html().unwrap_or_else(|| report.human()),
         Format::Json => match serde_json::to_value(report) {
             Ok(value) => format!("{value:#}\n"),
             // Only a map with non-string keys fails, and no report has one.
