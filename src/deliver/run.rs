@@ -425,6 +425,7 @@ fn append_history(repo: &Repo, deploys: &[Deploy], facts: &HistoryFacts) -> Vec<
             continue;
         }
         let refname = range::history_ref(&deploy.project, &deploy.environment);
+        let started = std::time::Instant::now();
         let written = DeployRecord::of(repo.git(), deploy, &facts.run, deployed_at)
             .map_err(|source| history::HistoryError::Append {
                 refname: refname.clone(),
@@ -433,7 +434,11 @@ fn append_history(repo: &Repo, deploys: &[Deploy], facts: &HistoryFacts) -> Vec<
             .and_then(|record| history::append(repo.git(), &refname, &record));
         match written {
             Ok(id) => {
-                log::info!("{refname}: appended {} ({})", id, deploy.state.as_str());
+                log::info!(
+                    "{refname}: appended {id} ({}) in {} us",
+                    deploy.state.as_str(),
+                    started.elapsed().as_micros()
+                );
                 if !appended.contains(&refname) {
                     appended.push(refname);
                 }

@@ -30,6 +30,7 @@ mod deliver;
 mod dist;
 mod faults;
 mod fuzz_regressions;
+mod history;
 mod hooks;
 mod hostile;
 mod identity;
