@@ -81,17 +81,18 @@ pub fn metrics_page(report: &MetricsReport) -> String {
 fn section(page: &mut String, m: &Metrics) {
     let _ = write!(
         page,
-        "<h2>{} &rarr; {}</h2>\n<p class=\"muted\">{} to {}</p>\n<div class=\"cards\">",
+        "<h2>{} &rarr; {}</h2>\n<p class=\"muted\">{} to {} (UTC), {} deploys</p>\n<div class=\"cards\">",
         escape(&m.project),
         escape(&m.environment),
-        escape(&m.since),
-        escape(&m.until)
+        escape(&m.since.replace('T', " ").replace('Z', "")),
+        escape(&m.until.replace('T', " ").replace('Z', "")),
+        m.deploys
     );
     let lead = |v: Option<i64>| v.map_or_else(|| "-".to_owned(), duration);
     card(
         page,
         "Deployment frequency",
-        &format!("{} / week", m.deployment_frequency.per_week),
+        &format!("{:.1} / week", m.deployment_frequency.per_week),
         &format!("{} successful of {} deploys", m.successful, m.deploys),
     );
     card(
@@ -189,12 +190,26 @@ fn y_axis(svg: &mut String, top: f64, step: f64, title: &str, label: impl Fn(f64
     );
 }
 
-/// A legend at the top right: (colour, label, a line instead of a box).
-fn legend(svg: &mut String, items: &[(&str, &str, bool)]) {
+/// How a legend item is drawn.
+#[derive(Clone, Copy, PartialEq)]
+enum Mark {
+    Box,
+    Dot,
+    Dashed,
+}
+
+/// A legend at the top right: (colour, label, mark).
+fn legend(svg: &mut String, items: &[(&str, &str, Mark)]) {
     let mut x = WIDTH - RIGHT;
-    for (colour, label, line) in items.iter().rev() {
+    for (colour, label, mark) in items.iter().rev() {
         x -= 7.5 * label.len() as f64 + 26.0;
-        if *line {
+        if *mark == Mark::Dot {
+            let _ = write!(
+                svg,
+                "<circle cx=\"{:.1}\" cy=\"16\" r=\"4\" fill=\"{colour}\"/>",
+                x + 6.0
+            );
+        } else if *mark == Mark::Dashed {
             let _ = write!(
                 svg,
                 "<line x1=\"{x:.1}\" y1=\"16\" x2=\"{:.1}\" y2=\"16\" stroke=\"{colour}\" stroke-width=\"2\" stroke-dasharray=\"5 3\"/>",
@@ -244,8 +259,8 @@ fn weeks_chart(weeks: &[Week]) -> String {
     legend(
         &mut svg,
         &[
-            (GOOD, "successful", false),
-            (BAD, "failed or rolled back", false),
+            (GOOD, "successful", Mark::Box),
+            (BAD, "failed or rolled back", Mark::Box),
         ],
     );
     let plot_w = WIDTH - LEFT - RIGHT;
@@ -315,8 +330,8 @@ fn lead_chart(m: &Metrics) -> String {
     legend(
         &mut svg,
         &[
-            (LINE, "median per deploy", false),
-            (MUTED, "median over the period", true),
+            (LINE, "median per deploy", Mark::Dot),
+            (MUTED, "median over the period", Mark::Dashed),
         ],
     );
     let plot_w = WIDTH - LEFT - RIGHT;

@@ -544,3 +544,121 @@ fn metrics_as_a_page_and_html_only_for_metrics() {
     let bad = deploylink(l.repo.path(), &["metrics", "--since", "last tuesday"]);
     assert_eq!(bad.status.code(), Some(2));
 }
+
+/// A fast-import stream of `count` deploys of shop to production, one every 36 hours or so
+/// from 2026-01-05, with failures, rollbacks, and commits made 1 to 40 hours before their
+/// deploy: a history to measure and to look at.
+pub fn synthetic_history(count: usize) -> String {
+    let mut stream = String::new();
+    let mut seed: u64 = 7;
+    let mut next = move |modulo: u64| {
+        seed = seed
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        (seed >> 33) % modulo
+    };
+    let mut at: i64 = 1_767_571_200; // 2026-01-05T00:00:00Z
+    let mut commit = 0u64;
+    for i in 0..count {
+        at += 3600 * (18 + next(36) as i64);
+        let state = match (i % 11, i % 17) {
+            (5, _) => "failed",
+            (_, 9) => "rolled_back",
+            _ => "successful",
+        };
+        let commits: Vec<String> = (0..1 + next(4))
+            .map(|_| {
+                commit += 1;
+                let committed = at - 3600 * (1 + next(40) as i64);
+                format!(
+                    r#"{{"id": "{commit:040x}", "authored_at": "{t}", "committed_at": "{t}"}}"#,
+                    t = rfc3339(committed)
+                )
+            })
+            .collect();
+        let json = format!(
+            r#"{{"version": 1, "project": "shop", "environment": "production", "ref": "refs/heads/main", "from": null, "to": "{:040x}", "state": "{state}", "deployed_at": "{}", "commits": [{}], "keys": ["WEB-{i}"], "run_url": null}}"#,
+            1_000_000 + i,
+            rfc3339(at),
+            commits.join(", ")
+        );
+        stream.push_str(&format!(
+            "commit {HISTORY}\ncommitter deploylink <deploylink@localhost> {at} +0000\ndata 7\ndeploy\ndeleteall\nM 100644 inline deploy.json\ndata {}\n{json}\n\n",
+            json.len()
+        ));
+    }
+    stream
+}
+
+fn rfc3339(at: i64) -> String {
+    let output = std::process::Command::new("date")
+        .args(["-u", "-d", &format!("@{at}"), "+%Y-%m-%dT%H:%M:%SZ"])
+        .output()
+        .unwrap();
+    text(&output.stdout).trim().to_owned()
+}
+
+/// The metrics page as a person sees it: rendered by headless Chromium (Debian's
+/// `chromium`), the screenshot decoded, and the charts' colours counted. Set
+/// `DEPLOYLINK_SCREENSHOT=docs/img/metrics.png` to refresh the README's picture.
+#[test]
+#[ignore = "needs chromium (bash .ci/run installs it)"]
+fn the_metrics_page_renders_its_charts_in_chromium() {
+    let repo = TestRepo::bare();
+    let imported = repo.git_output(
+        &["fast-import", "--quiet"],
+        Some(synthetic_history(60).as_bytes()),
+    );
+    assert!(imported.status.success(), "{}", text(&imported.stderr));
+    let page = ok(repo.path(), &["metrics", "--format", "html"]);
+    let dir = tempfile::tempdir().unwrap();
+    let html = dir.path().join("metrics.html");
+    std::fs::write(&html, &page).unwrap();
+    let png = dir.path().join("metrics.png");
+    let shot = std::process::Command::new("chromium")
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--hide-scrollbars",
+        ])
+        .arg(format!(
+            "--user-data-dir={}",
+            dir.path().join("profile").display()
+        ))
+        .arg(format!("--screenshot={}", png.display()))
+        .arg("--window-size=900,1000")
+        .arg(format!("file://{}", html.display()))
+        .env("HOME", dir.path())
+        .output()
+        .expect("run chromium (apt-get install chromium)");
+    assert!(png.exists(), "no screenshot: {}", text(&shot.stderr));
+    if let Ok(keep) = std::env::var("DEPLOYLINK_SCREENSHOT") {
+        std::fs::copy(&png, keep).unwrap();
+    }
+    let decoder = png::Decoder::new(std::io::BufReader::new(std::fs::File::open(&png).unwrap()));
+    let mut reader = decoder.read_info().unwrap();
+    let mut pixels = vec![0; reader.output_buffer_size().unwrap()];
+    let frame = reader.next_frame(&mut pixels).unwrap();
+    assert_eq!((frame.width, frame.height), (900, 1000));
+    let channels = frame.color_type.samples();
+    let count = |rgb: [u8; 3]| {
+        pixels[..frame.buffer_size()]
+            .chunks(channels)
+            .filter(|p| p[..3].iter().zip(rgb).all(|(a, b)| a.abs_diff(b) <= 12))
+            .count()
+    };
+    let white = count([255, 255, 255]);
+    let total = (frame.width * frame.height) as usize;
+    assert!(
+        white < total * 97 / 100,
+        "the page is blank: {white} of {total} pixels white"
+    );
+    let successful = count([0x2f, 0x85, 0x5a]);
+    let failed = count([0xc5, 0x30, 0x30]);
+    let lead = count([0x2b, 0x6c, 0xb0]);
+    // Bars of 60 deploys over 13 weeks, and 40-odd lead time dots: thousands of pixels each.
+    assert!(successful > 3000, "successful bars: {successful} pixels");
+    assert!(failed > 300, "failed bars: {failed} pixels");
+    assert!(lead > 500, "lead time dots: {lead} pixels");
+}
