@@ -51,7 +51,7 @@ pub fn metrics_page(report: &MetricsReport) -> String {
     let mut page = String::new();
     page.push_str("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">");
     page.push_str("<title>Deploy metrics</title>");
-    let _ = write!(page, "<style>{STYLE}</style></head><body>\n");
+    let _ = writeln!(page, "<style>{STYLE}</style></head><body>");
     page.push_str("<h1>Deploy metrics</h1>\n<p class=\"muted\">DORA's four keys over the deploys recorded in git (refs/deploylink-history), as defined in deploylink's docs/metrics.md.</p>\n");
     if report.metrics.is_empty() {
         page.push_str("<p>No recorded deploys.</p>\n");
@@ -301,9 +301,9 @@ fn weeks_chart(weeks: &[Week]) -> String {
             );
         }
     }
-    let _ = write!(
+    let _ = writeln!(
         svg,
-        "<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\" fill=\"{MUTED}\">week starting (UTC)</text></svg>\n",
+        "<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\" fill=\"{MUTED}\">week starting (UTC)</text></svg>",
         LEFT + plot_w / 2.0,
         HEIGHT - 8.0
     );
@@ -390,9 +390,9 @@ fn lead_chart(m: &Metrics) -> String {
             day_label(at, i == 0 || i == 4)
         );
     }
-    let _ = write!(
+    let _ = writeln!(
         svg,
-        "<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\" fill=\"{MUTED}\">deployed (UTC)</text></svg>\n",
+        "<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\" fill=\"{MUTED}\">deployed (UTC)</text></svg>",
         LEFT + plot_w / 2.0,
         HEIGHT - 8.0
     );
