@@ -315,7 +315,10 @@ impl Repo {
         // Concurrent deploys (hooks of simultaneous pushes) take the ref's lock in turn.
         let mut attempts = 0;
         loop {
-            match self.git.reference(refname, id, true, "deploylink: deployed") {
+            match self
+                .git
+                .reference(refname, id, true, "deploylink: deployed")
+            {
                 Err(e) if e.code() == git2::ErrorCode::Locked && attempts < 100 => {
                     attempts += 1;
                     std::thread::sleep(std::time::Duration::from_millis(2));
