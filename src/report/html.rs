@@ -411,7 +411,7 @@ mod tests {
         );
         assert_eq!(nice_axis(7.0), (8.0, 2.0));
         assert_eq!(nice_axis(0.0), (1.0, 1.0));
-        assert_eq!(nice_axis(23.0), (25.0, 5.0));
+        assert_eq!(nice_axis(23.0), (30.0, 10.0));
         assert_eq!(nice_axis(3.0), (3.0, 1.0));
     }
 
