@@ -56,7 +56,7 @@ fn keys_of(rules: &[KeyRules], message: &[u8]) -> Vec<IssueKey> {
 }
 
 /// The commit named by git's revert message, `This reverts commit <40 hex>`.
-fn reverted_commit(message: &[u8]) -> Option<Oid> {
+pub fn reverted_commit(message: &[u8]) -> Option<Oid> {
     const MARK: &[u8] = b"This reverts commit ";
     let at = memchr::memmem::find(message, MARK)? + MARK.len();
     let hex = message.get(at..at + 40)?;

@@ -18,6 +18,7 @@ pub mod doctor;
 pub mod durable;
 pub mod error;
 pub mod git;
+pub mod history;
 pub mod issues;
 pub mod jira;
 pub mod keys;

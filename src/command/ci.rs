@@ -77,6 +77,7 @@ pub fn ci(global: &GlobalArgs, args: &CiArgs, out: &mut dyn Write) -> Result<()>
     let trackers: Vec<&Tracker> = config.trackers().map(|(t, _)| t).collect();
     let mut how = Delivering::from_args(&args.delivery)?;
     how.options.not_spooled = super::link::not_spooled(&config);
+    how.options.history.run = inputs.run.clone();
     deliver_deploys(global, &repo, &trackers, &deploys, how, out)
 }
 

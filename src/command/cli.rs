@@ -118,6 +118,24 @@ pub enum Command {
     InstallHook(InstallHookArgs),
     /// Build a sample repository, deliver its deploys to an in-process sandbox Jira, and show the result
     Demo(DemoArgs),
+    /// List the recorded deploys (refs/deploylink-history/<project>/<environment>), oldest first
+    History(HistoryArgs),
+    /// DORA's four keys over the recorded deploys, per project and environment (--format html: a report page)
+    Metrics(HistoryArgs),
+}
+
+/// Which recorded deploys: shared by `history` and `metrics`.
+#[derive(Debug, Args)]
+pub struct HistoryArgs {
+    /// Only this environment
+    #[arg(long, value_name = "ENV")]
+    pub environment: Option<String>,
+    /// Only this project (repeatable)
+    #[arg(long = "project", value_name = "NAME")]
+    pub projects: Vec<String>,
+    /// From this far back (90d, 12w) or this date (2026-01-01, or an RFC 3339 time); default: the whole history
+    #[arg(long, value_name = "DURATION|DATE")]
+    pub since: Option<String>,
 }
 
 /// Which commits: shared by `keys` and `plan`.
@@ -244,6 +262,12 @@ pub struct DeliveryArgs {
     /// After the deploy is delivered, record it in refs/deploylink/<project>/<environment> (the next deploy's base)
     #[arg(long)]
     pub record: bool,
+    /// The deploy's time in its history entry (RFC 3339: 2026-01-02T15:04:05Z), for back-filling; default: now
+    #[arg(long, value_name = "TIME", value_parser = parse_deployed_at, requires = "record")]
+    pub deployed_at: Option<i64>,
+    /// After the run, push the history refs it appended to (refs/deploylink-history/...) to this remote: for a CI clone that is thrown away
+    #[arg(long, value_name = "REMOTE", requires = "record")]
+    pub push_history: Option<String>,
     /// Do everything but write to Jira, and print the requests (as `plan`)
     #[arg(long)]
     pub dry_run: bool,
@@ -531,7 +555,7 @@ pub struct DemoArgs {
 
 impl ValueEnum for Format {
     fn value_variants<'a>() -> &'a [Self] {
-        &[Format::Human, Format::Json, Format::Markdown]
+        &[Format::Human, Format::Json, Format::Markdown, Format::Html]
     }
 
     fn to_possible_value(&self) -> Option<PossibleValue> {
@@ -540,6 +564,8 @@ impl ValueEnum for Format {
             Format::Json => PossibleValue::new("json"),
             // Hidden: only `deploylink notes` writes markdown, and its help says so.
             Format::Markdown => PossibleValue::new("markdown").hide(true),
+            // Only `metrics` has a page to show: hidden from every other command's help.
+            Format::Html => PossibleValue::new("html").hide(true),
         })
     }
 }
@@ -612,6 +638,12 @@ impl ValueEnum for TrackerKind {
 pub const MAX_DURATION: std::time::Duration = std::time::Duration::from_secs(365 * 24 * 3600);
 
 /// A duration flag (`500ms`, `20s`, `2m`): humantime's syntax, at most [`MAX_DURATION`].
+fn parse_deployed_at(text: &str) -> Result<i64, String> {
+    crate::history::time::parse_rfc3339(text).ok_or_else(|| {
+        format!("{text:?} is not an RFC 3339 time: give it as 2026-01-02T15:04:05Z (or with an offset, +02:00)")
+    })
+}
+
 fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
     let duration = humantime::parse_duration(text).map_err(|e| e.to_string())?;
     if duration > MAX_DURATION {

@@ -86,6 +86,9 @@ fn post_receive(global: &GlobalArgs, args: &PostReceiveArgs, out: &mut dyn Write
         if pushed.refname.starts_with(RECORDS) {
             continue; // put back above: never a deploy
         }
+        if pushed.refname.starts_with(range::HISTORY_REFS) {
+            continue; // a CI's `--push-history`: never a deploy
+        }
         if started.elapsed() >= args.budget {
             log::error!(
                 "{}: not planned: the time budget (--budget {}) ran out while planning\n  \
@@ -137,8 +140,10 @@ fn post_receive(global: &GlobalArgs, args: &PostReceiveArgs, out: &mut dyn Write
             spool: spool.clone(),
             not_spooled: configs.iter().flat_map(super::link::not_spooled).collect(),
             progress: None,
+            history: Default::default(),
         },
         on_error: args.on_error,
+        push_history: None,
     };
     let delivered = if deploys.is_empty() {
         Ok(())

@@ -5,7 +5,7 @@ use std::io::Write;
 
 use crate::command::cli::{DeliveryArgs, GlobalArgs, LinkArgs, OnError};
 use crate::config::{Config, Tracker, TrackersOrigin};
-use crate::deliver::run::{self, RunOptions};
+use crate::deliver::run::{self, HistoryFacts, RunOptions};
 use crate::deliver::spool::{self, Spool};
 use crate::error::Result;
 use crate::git::repo::Repo;
@@ -14,16 +14,20 @@ use crate::report::Run;
 
 pub fn link(global: &GlobalArgs, args: &LinkArgs, out: &mut dyn Write) -> Result<()> {
     let repo = Repo::open(global.repo.as_deref())?;
-    let run = RunInfo {
+    let (config, deploys) = super::prepare(global, &repo, &args.plan, run_info(args))?;
+    let mut how = Delivering::from_args(&args.delivery)?;
+    how.options.not_spooled = not_spooled(&config);
+    how.options.history.run = run_info(args);
+    let trackers: Vec<&Tracker> = config.trackers().map(|(t, _)| t).collect();
+    deliver_deploys(global, &repo, &trackers, &deploys, how, out)
+}
+
+fn run_info(args: &LinkArgs) -> RunInfo {
+    RunInfo {
         url: args.run_url.clone(),
         id: args.run_id.clone(),
         number: args.run_number,
-    };
-    let (config, deploys) = super::prepare(global, &repo, &args.plan, run)?;
-    let mut how = Delivering::from_args(&args.delivery)?;
-    how.options.not_spooled = not_spooled(&config);
-    let trackers: Vec<&Tracker> = config.trackers().map(|(t, _)| t).collect();
-    deliver_deploys(global, &repo, &trackers, &deploys, how, out)
+    }
 }
 
 /// The delivery flags, as the delivery run takes them, and what a failure does to the exit.
@@ -31,6 +35,8 @@ pub fn link(global: &GlobalArgs, args: &LinkArgs, out: &mut dyn Write) -> Result
 pub struct Delivering {
     pub options: RunOptions,
     pub on_error: OnError,
+    /// `--push-history REMOTE`: push the history refs the run appended to.
+    pub push_history: Option<String>,
 }
 
 impl Delivering {
@@ -45,8 +51,13 @@ impl Delivering {
                 spool: spool_from(args.spool.as_deref())?,
                 not_spooled: Vec::new(),
                 progress: None,
+                history: HistoryFacts {
+                    run: RunInfo::default(),
+                    deployed_at: args.deployed_at,
+                },
             },
             on_error: args.on_error,
+            push_history: args.push_history.clone(),
         })
     }
 }
@@ -84,6 +95,12 @@ pub fn deliver_deploys(
         options.progress = progress_bar(count);
     }
     let delivered = run::run(repo, trackers, deploys, options)?;
+    if let Some(remote) = &how.push_history {
+        // After the report: a deploy whose history could not be pushed still happened.
+        if let Err(error) = crate::history::push(repo.git(), remote, &delivered.histories) {
+            log::error!("{error}");
+        }
+    }
     let report = Run {
         deploys,
         outcomes: &delivered.outcomes,

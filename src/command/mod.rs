@@ -17,6 +17,7 @@ mod ci;
 pub mod cli;
 pub mod demo;
 mod doctor;
+mod history;
 mod hook;
 pub mod install;
 mod keys;
@@ -30,12 +31,26 @@ pub use crate::deliver::run::all_deliveries;
 
 pub use crate::config::PROJECT_FILE;
 
+/// `markdown` is only for `notes` and `html` only for `metrics`: no other report has them.
+fn check_format(command: &Command, format: Format) -> Result<()> {
+    let (fits, only_for) = match format {
+        Format::Human | Format::Json => return Ok(()),
+        Format::Markdown => (matches!(command, Command::Notes(_)), "notes"),
+        Format::Html => (matches!(command, Command::Metrics(_)), "metrics"),
+    };
+    if fits {
+        return Ok(());
+    }
+    Err(Error::usage(format!(
+        "--format {} is for `deploylink {only_for}` only\n  hint: use --format human or --format json",
+        format.as_str()
+    )))
+}
+
 pub fn run(cli: Cli, out: &mut dyn Write) -> Result<()> {
     let global = &cli.global;
+    check_format(&cli.command, global.format)?;
     match cli.command {
-        _ if global.format == Format::Markdown && !matches!(cli.command, Command::Notes(_)) => Err(
-            Error::usage("--format markdown is only for `deploylink notes`; use human or json"),
-        ),
         Command::Keys(args) => keys::keys(global, &args, out),
         Command::Notes(args) => notes::notes(global, &args, out),
         Command::Doctor(args) => doctor::doctor(global, &args, out),
@@ -85,6 +100,8 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<()> {
             write(out, &String::from_utf8_lossy(&page))
         }
         Command::Demo(args) => crate::command::demo::run(args.keep, args.serve, global.format, out),
+        Command::History(args) => history::history(global, &args, out),
+        Command::Metrics(args) => history::metrics(global, &args, out),
     }
 }
 

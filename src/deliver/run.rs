@@ -14,7 +14,8 @@ use crate::deliver::{
     self, Delivery, DeliveryOutcome, DryRun, IssueResult, Jira, Session, SessionError, Sink,
 };
 use crate::git::{GitError, Repo};
-use crate::plan::{Deploy, DeployState, RangeStatus};
+use crate::history::{self, DeployRecord};
+use crate::plan::{Deploy, DeployState, RangeStatus, RunInfo};
 use crate::range;
 
 /// What a failed delivery does to the run's exit: `link` and `ci` fail by default, the
@@ -41,6 +42,16 @@ pub struct RunOptions {
     pub not_spooled: Vec<(String, String)>,
     /// A progress bar for long runs (the command decides whether there is a terminal).
     pub progress: Option<indicatif::ProgressBar>,
+    /// What each deploy's history entry says besides the deploy (with `record`).
+    pub history: HistoryFacts,
+}
+
+/// The run's facts for the deploy history (`refs/deploylink-history/...`).
+#[derive(Clone, Debug, Default)]
+pub struct HistoryFacts {
+    pub run: RunInfo,
+    /// When the deploy happened (`--deployed-at`, for back-filling); default: now.
+    pub deployed_at: Option<i64>,
 }
 
 /// What a run did.
@@ -50,6 +61,8 @@ pub struct Delivered {
     pub outcomes: Vec<DeliveryOutcome>,
     /// Whether anything was sent (false for a dry run).
     pub sent: bool,
+    /// The history refs a deploy of the run was appended to.
+    pub histories: Vec<String>,
     /// Nothing could be sent (credentials missing, a bad CA file), so everything was spooled.
     setup_error: Option<SessionError>,
     spool_dir: Option<PathBuf>,
@@ -87,12 +100,17 @@ pub fn run(
         return Ok(Delivered {
             outcomes: DryRun.deliver(deliveries),
             sent: false,
+            histories: Vec::new(),
             setup_error: None,
             spool_dir: None,
         });
     }
+    let mut histories = Vec::new();
     if options.record {
         record_bases(repo, deploys)?;
+        // The history is about the deploy, not about Jira: it is appended before anything
+        // is sent, whatever the deliveries do.
+        histories = append_history(repo, deploys, &options.history);
     }
     // What the spool may hold: not what `retry` could never send.
     let spoolable: Vec<bool> = deliveries
@@ -176,6 +194,7 @@ pub fn run(
     Ok(Delivered {
         outcomes,
         sent: true,
+        histories,
         setup_error,
         spool_dir: spool.map(|s| s.dir().to_path_buf()),
     })
@@ -388,15 +407,55 @@ pub fn open_sessions(
     sessions
 }
 
-/// Whether `deploy` changes what its environment runs (and so is recorded).
+/// Whether `deploy` moves its environment's record, which names the commit the environment
+/// runs: a successful deploy does, and so does a rollback found by the range (the environment
+/// now runs the older commit; were the record left on the newer one, deploying the rolled-back
+/// commits again would be an empty range and their issues would stay "rolled back" in Jira).
+/// A failed, cancelled or unfinished deploy is kept in the history only.
 fn changes_environment(deploy: &Deploy) -> bool {
-    matches!(
-        deploy.status,
-        RangeStatus::Deployed | RangeStatus::RolledBack
-    ) && matches!(
-        deploy.state,
-        DeployState::Successful | DeployState::RolledBack
-    )
+    match deploy.status {
+        RangeStatus::Deployed => deploy.state == DeployState::Successful,
+        RangeStatus::RolledBack => matches!(
+            deploy.state,
+            DeployState::Successful | DeployState::RolledBack
+        ),
+        _ => false,
+    }
+}
+
+/// Appends every deploy of the run, whatever its state, to its history ref; a range refused
+/// for its size is no deploy. A history that cannot be written is logged, never a reason to
+/// lose a delivery. Returns the refs appended to.
+fn append_history(repo: &Repo, deploys: &[Deploy], facts: &HistoryFacts) -> Vec<String> {
+    let deployed_at = facts.deployed_at.unwrap_or_else(history::time::now);
+    let mut appended = Vec::new();
+    for deploy in deploys {
+        if deploy.status == RangeStatus::TooLarge {
+            continue;
+        }
+        let refname = range::history_ref(&deploy.project, &deploy.environment);
+        let started = std::time::Instant::now();
+        let written = DeployRecord::of(repo.git(), deploy, &facts.run, deployed_at)
+            .map_err(|source| history::HistoryError::Append {
+                refname: refname.clone(),
+                source,
+            })
+            .and_then(|record| history::append(repo.git(), &refname, &record));
+        match written {
+            Ok(id) => {
+                log::info!(
+                    "{refname}: appended {id} ({}) in {} us",
+                    deploy.state.as_str(),
+                    started.elapsed().as_micros()
+                );
+                if !appended.contains(&refname) {
+                    appended.push(refname);
+                }
+            }
+            Err(error) => log::error!("{error}"),
+        }
+    }
+    appended
 }
 
 /// A first deploy of an environment (no record yet) records its base before anything else,

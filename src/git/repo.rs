@@ -312,13 +312,25 @@ impl Repo {
     /// Points `refname` (`refs/deploylink/web/production`) at `id`: the record of what an
     /// environment runs, which the next deploy's range starts from.
     pub fn record_deploy(&self, refname: &str, id: Oid) -> Result<(), GitError> {
-        self.git
-            .reference(refname, id, true, "deploylink: deployed")
-            .map(|_| ())
-            .map_err(|source| GitError::RecordFailed {
-                refname: refname.to_owned(),
-                source,
-            })
+        // Concurrent deploys (hooks of simultaneous pushes) take the ref's lock in turn.
+        let mut attempts = 0;
+        loop {
+            match self
+                .git
+                .reference(refname, id, true, "deploylink: deployed")
+            {
+                Err(e) if e.code() == git2::ErrorCode::Locked && attempts < 100 => {
+                    attempts += 1;
+                    std::thread::sleep(std::time::Duration::from_millis(2));
+                }
+                done => {
+                    return done.map(|_| ()).map_err(|source| GitError::RecordFailed {
+                        refname: refname.to_owned(),
+                        source,
+                    })
+                }
+            }
+        }
     }
 
     /// Removes the deploy record `refname`, if it exists.

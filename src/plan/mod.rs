@@ -2,7 +2,7 @@
 //! prints it, `link --dry-run` reports it, and delivery executes exactly these requests.
 
 use git2::Oid;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::config::{Environment, EnvironmentType, Project};
 use crate::error::Result;
@@ -24,7 +24,7 @@ pub use inputs::{prepare_inputs, prepare_pushes, prepare_with, DeployInputs};
 pub use requests::remote_link_url;
 
 /// The state a deploy reports (Jira Software's deployment states; `--state`).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum DeployState {
     #[default]

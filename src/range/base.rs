@@ -25,9 +25,19 @@ pub fn deploy_ref(project: &str, environment: &str) -> String {
     format!("{DEPLOY_REFS}{project}/{environment}")
 }
 
-/// Whether `refname` is one of deploylink's own records (never a deploy, never a base).
+/// Where the history of every recorded deploy of a project to an environment is kept: a
+/// chain of commits, one per deploy (`crate::history`).
+pub const HISTORY_REFS: &str = "refs/deploylink-history/";
+
+/// `refs/deploylink-history/<project>/<environment>`.
+pub fn history_ref(project: &str, environment: &str) -> String {
+    format!("{HISTORY_REFS}{project}/{environment}")
+}
+
+/// Whether `refname` is one of deploylink's own records or histories (never a deploy, never
+/// a base).
 pub fn is_deploy_ref(refname: &str) -> bool {
-    refname.starts_with(DEPLOY_REFS)
+    refname.starts_with(DEPLOY_REFS) || refname.starts_with(HISTORY_REFS)
 }
 
 /// Where the base of a deploy comes from (`--from`).

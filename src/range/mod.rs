@@ -6,8 +6,9 @@ mod version;
 mod walk;
 
 pub use base::{
-    choose, ci_previous, deploy_ref, for_keys, is_deploy_ref, last_tag_base, other_refs_base,
-    pre_push_base, push_base, Base, BaseRule, BaseSource, Choice, Deployed, TagRule, DEPLOY_REFS,
+    choose, ci_previous, deploy_ref, for_keys, history_ref, is_deploy_ref, last_tag_base,
+    other_refs_base, pre_push_base, push_base, Base, BaseRule, BaseSource, Choice, Deployed,
+    TagRule, DEPLOY_REFS, HISTORY_REFS,
 };
 
 use git2::Oid;

@@ -9,7 +9,10 @@ use anstyle::{AnsiColor, Style};
 use serde::Serialize;
 
 mod doctor;
+mod history;
+pub mod html;
 mod keys;
+mod metrics;
 mod notes;
 mod retry;
 mod run;
@@ -18,7 +21,9 @@ mod tracker;
 mod violations;
 
 pub use doctor::{Doctor, DoctorSummary};
+pub use history::{HistoryDeploy, HistoryList};
 pub use keys::Keys;
+pub use metrics::MetricsReport;
 pub use notes::{Group, Notes};
 pub use retry::{Retried, SpoolList, Waiting};
 pub use run::Run;
@@ -40,6 +45,20 @@ pub enum Format {
     Json,
     /// Only `deploylink notes` writes markdown.
     Markdown,
+    /// A self-contained page (`metrics`); other reports give their human text.
+    Html,
+}
+
+impl Format {
+    /// The name `--format` takes.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Format::Human => "human",
+            Format::Json => "json",
+            Format::Markdown => "markdown",
+            Format::Html => "html",
+        }
+    }
 }
 
 /// A command's result: text for people, and (through `Serialize`) the JSON document.
@@ -52,6 +71,11 @@ pub trait Report: Serialize {
     fn markdown(&self) -> String {
         self.human()
     }
+
+    /// A self-contained HTML page, for the reports that have one.
+    fn html(&self) -> Option<String> {
+        None
+    }
 }
 
 /// The report in `format`: its human text, or its JSON document, pretty-printed with one
@@ -61,6 +85,7 @@ pub fn render(report: &impl Report, format: Format) -> String {
     match format {
         Format::Human => report.human(),
         Format::Markdown => report.markdown(),
+        Format::Html => report.html().unwrap_or_else(|| report.human()),
         Format::Json => match serde_json::to_value(report) {
             Ok(value) => format!("{value:#}\n"),
             // Only a map with non-string keys fails, and no report has one.

@@ -1339,3 +1339,46 @@ error: --state from-job: CI_JOB_STATUS is 'running', which is not a job result
 "#]]);
     assert!(jira.requests().is_empty(), "nothing is sent");
 }
+
+// The deploy history (`refs/deploylink-history/...`): a wrong time, a wrong period, and a
+// history ref someone pushed other commits to.
+#[test]
+fn a_deployed_at_that_is_no_time_is_a_usage_error_exit_2() {
+    let f = fixture("https://acme.atlassian.net");
+    f.link(&["--record", "--deployed-at", "2026-01-02 noon"])
+        .exits(2)
+        .stderr_is(str![[r#"
+error: invalid value '2026-01-02 noon' for '--deployed-at <TIME>': "2026-01-02 noon" is not an RFC 3339 time: give it as 2026-01-02T15:04:05Z (or with an offset, +02:00)
+
+For more information, try '--help'.
+
+"#]]);
+}
+
+#[test]
+fn a_since_that_is_neither_duration_nor_date_is_a_usage_error_exit_2() {
+    let f = fixture("https://acme.atlassian.net");
+    f.run(&["metrics", "--since", "last tuesday"])
+        .exits(2)
+        .stderr_is(str![[r#"
+error: --since "last tuesday" is neither a duration nor a date
+  hint: give a duration back from now (90d, 12w, 36h) or a date (2026-01-01)
+
+"#]]);
+}
+
+#[test]
+fn a_history_of_foreign_commits_is_reported_commit_by_commit_exit_0() {
+    let f = fixture("https://acme.atlassian.net");
+    f.repo.git(&[
+        "update-ref",
+        "refs/deploylink-history/shop/production",
+        "HEAD",
+    ]);
+    f.run(&["history"]).exits(0).stderr_is(str![[r#"
+warning: refs/deploylink-history/shop/production: commit ca6d39c339691d4d2ff7ffd340181acb49467d84 is not a deploy entry (its tree is not one deploy.json): someone pushed another commit to the history; it is skipped
+warning: refs/deploylink-history/shop/production: commit 3477086fd60053daf0fa9fc47d3330143f8cd47c is not a deploy entry (its tree is not one deploy.json): someone pushed another commit to the history; it is skipped
+warning: refs/deploylink-history/shop/production: commit f9e5159dcda7356a8ae28cb6f4c4a742a992cab1 is not a deploy entry (its tree is not one deploy.json): someone pushed another commit to the history; it is skipped
+
+"#]]);
+}

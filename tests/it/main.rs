@@ -32,6 +32,7 @@ mod dist;
 mod doctor;
 mod faults;
 mod fuzz_regressions;
+mod history;
 mod hooks;
 mod hostile;
 mod identity;

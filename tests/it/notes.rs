@@ -497,5 +497,5 @@ fn markdown_is_refused_by_other_commands() {
     let output = support::cli::run(command, b"", std::time::Duration::from_secs(60)).output;
     assert_eq!(output.status.code(), Some(2), "{output:?}");
     assert!(support::cli::text(&output.stderr)
-        .contains("--format markdown is only for `deploylink notes`"));
+        .contains("--format markdown is for `deploylink notes` only"));
 }
