@@ -151,7 +151,7 @@ impl Local {
 }
 
 #[test]
-fn every_push_is_appended_and_a_rollback_keeps_the_record() {
+fn every_push_is_appended_and_a_rollback_moves_the_record_back() {
     let s = server();
     let first = s.work.commit("WEB-1: first feature");
     push(&s.work, &["origin", "main"]);
@@ -173,8 +173,8 @@ fn every_push_is_appended_and_a_rollback_keeps_the_record() {
     assert_eq!(listed[2]["to"], first.as_str());
     assert_eq!(
         s.server.git(&["rev-parse", RECORD]),
-        second,
-        "a rollback is kept in the history; the record moves only for a successful deploy"
+        first,
+        "a rollback is kept in the history, and the record names what production runs"
     );
     // Each entry is one commit whose tree holds only deploy.json, on the previous one.
     let chain = s.server.rev_list(&[HISTORY]);

@@ -673,14 +673,19 @@ fn a_push_back_to_an_older_commit_reports_a_rollback() {
         first,
         "after a rollback the record names the commit production runs"
     );
-    // Deploying the rolled-back commit again ships it again: its issue is deployed, resolved.
+    // Deploying the rolled-back commit again ships it again: the link of that deploy (same
+    // commit, same globalId) is updated and resolved once more.
     s.work.git(&["reset", "-q", "--hard", "HEAD@{1}"]);
     let log = pushed(&s.work, &["origin", "main"]);
-    assert!(log.contains("WEB-2") && log.contains("linked"), "{log}");
+    assert!(log.contains("WEB-2") && log.contains("updated"), "{log}");
     let state = s.jira.state();
     let links = state.remote_links("WEB-2");
-    assert_eq!(links.len(), 3, "deployed, rolled back, deployed again");
-    assert_eq!(links[2]["object"]["status"]["resolved"], true);
+    assert_eq!(
+        links.len(),
+        2,
+        "the deploy (updated again), then the rollback: {links:#?}"
+    );
+    assert_eq!(links[0]["object"]["status"]["resolved"], true);
 }
 
 /// A huge range (the first push of an existing history) is refused as SPEC 4 says: a warning,
