@@ -2,7 +2,6 @@
 //! of our own for speed), and the refs a push updates. Everything above this module sees
 //! commits and refs, never packs.
 
-pub mod ahead;
 pub mod commit;
 pub mod pack;
 pub mod push;

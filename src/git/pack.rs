@@ -42,13 +42,6 @@ struct Pack {
     count: usize,
 }
 
-/// Where an object is: the pack (in the order `Packs::open` found them) and its offset there.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub struct Position {
-    pub pack: usize,
-    pub offset: u64,
-}
-
 /// One zlib stream, reused for every object a thread reads.
 pub struct Inflater(Decompress);
 
@@ -83,61 +76,7 @@ impl Packs {
     pub fn read_commit(&self, id: Oid, inflater: &mut Inflater, out: &mut Vec<u8>) -> bool {
         self.packs.iter().any(|pack| {
             pack.find(id.as_bytes())
-                .is_some_and(|offset| pack.read_whole(offset, OBJ_COMMIT, inflater, out).is_some())
-        })
-    }
-
-    /// Where the object after the delta at `at` starts: its data is inflated (into `scratch`)
-    /// only to find its end. `None` when `at` is not a delta.
-    pub fn skip_delta_at(
-        &self,
-        at: Position,
-        inflater: &mut Inflater,
-        scratch: &mut Vec<u8>,
-    ) -> Option<Position> {
-        let pack = self.packs.get(at.pack)?;
-        let start = usize::try_from(at.offset).ok()?;
-        let (kind, size, header) = object_header(pack.data.get(start..)?)?;
-        let base = match kind {
-            OBJ_OFS_DELTA => ofs_distance(pack.data.get(start + header..)?)?.1,
-            OBJ_REF_DELTA => 20,
-            _ => return None,
-        };
-        let size = usize::try_from(size)
-            .ok()
-            .filter(|&s| s as u64 <= MAX_OBJECT_SIZE)?;
-        let data = pack.data.get(start + header + base..)?;
-        let used = inflate_counted(data, size, inflater, scratch)?;
-        let offset = at.offset.checked_add(u64::try_from(header + base + used).ok()?)?;
-        Some(Position {
-            pack: at.pack,
-            offset,
-        })
-    }
-
-    /// Where object `id` is stored: which pack, at which offset.
-    pub fn position(&self, id: Oid) -> Option<Position> {
-        self.packs.iter().enumerate().find_map(|(pack, p)| {
-            p.find(id.as_bytes()).map(|offset| Position { pack, offset })
-        })
-    }
-
-    /// Reads the object at `at` into `out` when it is a commit stored whole, and returns where
-    /// the next object of that pack starts (packs hold no lengths: only inflating an object
-    /// tells where it ends). `None` for anything else (a delta, another type, damage).
-    pub fn read_commit_at(
-        &self,
-        at: Position,
-        inflater: &mut Inflater,
-        out: &mut Vec<u8>,
-    ) -> Option<Position> {
-        let next = self
-            .packs
-            .get(at.pack)?
-            .read_whole(at.offset, OBJ_COMMIT, inflater, out)?;
-        Some(Position {
-            pack: at.pack,
-            offset: next,
+                .is_some_and(|offset| pack.read_whole(offset, OBJ_COMMIT, inflater, out))
         })
     }
 
@@ -228,24 +167,12 @@ impl Packs {
 
 /// Inflates one zlib stream of `size` bytes into `out` (replacing its contents).
 fn inflate(input: &[u8], size: usize, inflater: &mut Inflater, out: &mut Vec<u8>) -> bool {
-    inflate_counted(input, size, inflater, out).is_some()
-}
-
-/// `inflate`, returning how many bytes of `input` the stream took.
-fn inflate_counted(
-    input: &[u8],
-    size: usize,
-    inflater: &mut Inflater,
-    out: &mut Vec<u8>,
-) -> Option<usize> {
     out.clear();
     out.reserve(size);
     let stream = &mut inflater.0;
     stream.reset(true);
-    let before = stream.total_in();
     let status = stream.decompress_vec(input, out, FlushDecompress::Finish);
-    let used = usize::try_from(stream.total_in().checked_sub(before)?).ok()?;
-    (matches!(status, Ok(Status::StreamEnd)) && out.len() == size).then_some(used)
+    matches!(status, Ok(Status::StreamEnd)) && out.len() == size
 }
 
 /// An `OBJ_OFS_DELTA`'s distance back to its base (git's offset encoding, not a plain varint).
@@ -413,34 +340,28 @@ impl Pack {
         Some(u64::from_be_bytes(bytes.try_into().ok()?))
     }
 
-    /// Inflates the object at `offset` into `out` if it is stored whole with type `want`, and
-    /// returns the offset just past it; `None` for a delta or another type (libgit2 resolves
-    /// those).
+    /// Inflates the object at `offset` into `out` if it is stored whole with type `want`.
     fn read_whole(
         &self,
         offset: u64,
         want: u8,
         inflater: &mut Inflater,
         out: &mut Vec<u8>,
-    ) -> Option<u64> {
-        let (input, size, header) = self.whole_object(offset, want)?;
-        let used = inflate_counted(input, size, inflater, out)?;
-        offset.checked_add(u64::try_from(header + used).ok()?)
+    ) -> bool {
+        let Some((input, size)) = self.whole_object(offset, want) else {
+            return false; // a delta, or not a commit: libgit2 resolves it
+        };
+        inflate(input, size, inflater, out)
     }
 
-    /// The compressed bytes, the size and the header length of the object at `offset`, if
-    /// stored whole as `want`.
-    fn whole_object(&self, offset: u64, want: u8) -> Option<(&[u8], usize, usize)> {
+    /// The compressed bytes and the size of the object at `offset`, if stored whole as `want`.
+    fn whole_object(&self, offset: u64, want: u8) -> Option<(&[u8], usize)> {
         let at = usize::try_from(offset).ok()?;
         let (kind, size, header) = object_header(self.data.get(at..)?)?;
         if kind != want || size > MAX_OBJECT_SIZE {
             return None;
         }
-        Some((
-            self.data.get(at + header..)?,
-            usize::try_from(size).ok()?,
-            header,
-        ))
+        Some((self.data.get(at + header..)?, usize::try_from(size).ok()?))
     }
 }
 

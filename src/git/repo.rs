@@ -153,11 +153,6 @@ impl Repo {
         }
     }
 
-    /// The pack reader, for reading ahead on another thread (src/git/ahead.rs).
-    pub fn packs(&self) -> &Packs {
-        &self.packs
-    }
-
     pub fn git(&self) -> &Repository {
         &self.git
     }

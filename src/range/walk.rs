@@ -19,7 +19,6 @@ use std::collections::{BinaryHeap, HashMap};
 
 use git2::Oid;
 
-use crate::git::ahead::ReadAhead;
 use crate::git::repo::Repo;
 use crate::git::GitError;
 
@@ -96,35 +95,18 @@ where
     }
 
     /// Runs the walk. `limit` stops it once more than that many commits are included.
-    ///
-    /// A long walk without a commit-graph reads ahead in the pack on a second thread (see
-    /// src/git/ahead.rs); the scope costs nothing when no thread is started.
     pub fn run(
-        self,
-        include: &[Oid],
-        exclude: &[Oid],
-        limit: Option<usize>,
-    ) -> Result<WalkResult<T>, GitError> {
-        let (repo, digest) = (self.repo, self.digest);
-        std::thread::scope(|scope| {
-            let mut ahead = ReadAhead::new(scope, repo, digest);
-            self.walk(include, exclude, limit, &mut ahead)
-        })
-    }
-
-    fn walk<'s>(
         mut self,
         include: &[Oid],
         exclude: &[Oid],
         limit: Option<usize>,
-        ahead: &mut Option<ReadAhead<'s, 'r, T, F>>,
     ) -> Result<WalkResult<T>, GitError> {
         for &id in exclude {
-            self.add(id, true, ahead)?;
+            self.add(id, true)?;
             self.mark_excluded(id);
         }
         for &id in include {
-            self.add(id, false, ahead)?;
+            self.add(id, false)?;
         }
         let mut output: Vec<Oid> = Vec::new();
         let mut last_included_time = i64::MAX;
@@ -139,7 +121,7 @@ where
             if !excluded {
                 self.included_in_queue -= 1;
             }
-            let visited = self.visit_parents(&parents, excluded, ahead);
+            let visited = self.visit_parents(&parents, excluded);
             if let Some(node) = self.nodes.get_mut(&id) {
                 node.parents = parents;
             }
@@ -160,12 +142,7 @@ where
         Ok(WalkResult::Commits(self.collect(output)?))
     }
 
-    fn visit_parents<'s>(
-        &mut self,
-        parents: &[Oid],
-        excluded: bool,
-        ahead: &mut Option<ReadAhead<'s, 'r, T, F>>,
-    ) -> Result<(), GitError> {
+    fn visit_parents(&mut self, parents: &[Oid], excluded: bool) -> Result<(), GitError> {
         let follow = match (excluded, self.parents) {
             (false, ParentMode::First) => &parents[..parents.len().min(1)],
             _ => parents,
@@ -175,10 +152,10 @@ where
                 if self.nodes.contains_key(&parent) {
                     self.mark_excluded(parent);
                 } else {
-                    self.add(parent, true, ahead)?;
+                    self.add(parent, true)?;
                 }
             } else if !self.nodes.contains_key(&parent) {
-                self.add(parent, false, ahead)?;
+                self.add(parent, false)?;
             }
         }
         Ok(())
@@ -186,12 +163,7 @@ where
 
     /// Reads commit `id` (from the commit-graph when it has it) and queues it; an included
     /// commit read from the object database is digested at once.
-    fn add<'s>(
-        &mut self,
-        id: Oid,
-        excluded: bool,
-        ahead: &mut Option<ReadAhead<'s, 'r, T, F>>,
-    ) -> Result<(), GitError> {
+    fn add(&mut self, id: Oid, excluded: bool) -> Result<(), GitError> {
         if let Some(node) = self.nodes.get(&id) {
             // Already known (listed twice on the command line): only exclusion can change it.
             if excluded && !node.excluded {
@@ -200,10 +172,9 @@ where
             return Ok(());
         }
         let digest = self.digest;
-        let (parents, time, digest) = match (self.repo.graph_links(id), ahead) {
-            (Some((parents, time)), _) => (parents, time, None),
-            (None, Some(ahead)) => ahead.read(id, excluded)?,
-            (None, None) => self.repo.with_commit(id, |commit| {
+        let (parents, time, digest) = match self.repo.graph_links(id) {
+            Some((parents, time)) => (parents, time, None),
+            None => self.repo.with_commit(id, |commit| {
                 let digest = (!excluded).then(|| digest(id, commit.message));
                 (commit.parents, commit.time, digest)
             })?,
