@@ -5,7 +5,7 @@
 //! Why not libgit2 alone: reading a commit through libgit2 allocates a new zlib stream per
 //! object and takes a process-wide mutex for every pack window, so two threads read only
 //! 1.4x faster than one. This reader shares nothing but read-only memory maps between threads,
-//! reuses one zlib-rs stream per thread, and does the common case only: an object stored
+//! reuses one libdeflate decompressor per thread, and does the common case only: an object stored
 //! whole (not as a delta) in a pack with a version-2 index. Everything else (deltas, loose
 //! objects, alternates, anything unexpected) returns `None` and the caller asks libgit2, which
 //! stays the source of truth and of error messages. Measurements: docs/dependencies.md.

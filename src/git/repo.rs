@@ -33,7 +33,7 @@ pub struct Repo {
     from_env: bool,
     /// The fast path for commits stored whole in packs (src/pack.rs); libgit2 does the rest.
     packs: Packs,
-    /// One zlib stream and one buffer, reused for every commit this thread reads.
+    /// One decompressor and one buffer, reused for every commit this thread reads.
     reader: RefCell<(Inflater, Vec<u8>)>,
 }
 
@@ -108,7 +108,7 @@ impl Repo {
     }
 
     /// `digest` of the message of each of `ids`, in order, read on up to four threads when
-    /// there are many (each thread with its own zlib stream; see src/pack.rs).
+    /// there are many (each thread with its own decompressor; see src/git/pack.rs).
     pub fn read_digests<T, F>(&self, ids: &[Oid], digest: &F) -> Result<Vec<T>, GitError>
     where
         T: Send,
@@ -141,7 +141,7 @@ impl Repo {
     }
 
     /// A reader of whole commits for another thread (`read_digests`): the packs shared, its
-    /// own zlib stream.
+    /// own decompressor.
     pub fn commit_reader(&self) -> CommitReader<'_> {
         CommitReader {
             packs: &self.packs,
@@ -530,7 +530,7 @@ fn reopen(git_dir: &Path, from_env: bool) -> Result<Repository, GitError> {
 }
 
 /// Reads and digests whole commits on a thread of its own (`Repo` itself stays on one
-/// thread): from the shared packs with its own zlib stream, and through its own libgit2
+/// thread): from the shared packs with its own decompressor, and through its own libgit2
 /// handle, opened only if some commit is not stored whole in a pack.
 pub struct CommitReader<'r> {
     packs: &'r Packs,
