@@ -85,6 +85,17 @@ impl Packs {
         })
     }
 
+    /// Starts loading the index entry of `id` into the cache (where `Pack::find` will first
+    /// look, and its offset entry), so that a lookup soon after does not wait for memory:
+    /// called with a commit's parents before its message is digested. In a 42 MB index each
+    /// lookup's first probe is a cache and TLB miss, the largest cost of a walk without a
+    /// commit-graph after inflating.
+    pub fn prefetch(&self, id: Oid) {
+        for pack in &self.packs {
+            pack.prefetch(id.as_bytes());
+        }
+    }
+
     /// The type of object `id` (1 commit, 2 tree, 3 blob, 4 tag) from its pack entry header,
     /// following delta bases; `None` when it is not in a pack (or anything is unexpected).
     pub fn kind(&self, id: Oid) -> Option<u8> {
@@ -293,10 +304,7 @@ impl Pack {
             )
         };
         let (mut lo, mut hi) = (lo, hi.min(self.count));
-        if hi.saturating_sub(lo) > 2 * GUESS_STEP {
-            let below = u128::from(prefix & ((1 << 56) - 1)); // the bits after the first byte
-            let guess = lo + ((below * (hi - lo) as u128) >> 56) as usize;
-            let guess = guess.min(hi - 1);
+        if let Some(guess) = self.guess(id) {
             match compare(guess)? {
                 std::cmp::Ordering::Equal => return self.offset(guess),
                 std::cmp::Ordering::Less => {
@@ -331,6 +339,37 @@ impl Pack {
             }
         }
         None
+    }
+
+    /// `find`'s first guess for `id`, if its bucket is large enough for a guess.
+    fn guess(&self, id: &[u8]) -> Option<usize> {
+        let first = *id.first()? as usize;
+        let lo = if first == 0 {
+            0
+        } else {
+            be32(&self.index, 8 + (first - 1) * 4)? as usize
+        };
+        let hi = (be32(&self.index, 8 + first * 4)? as usize).min(self.count);
+        if hi.saturating_sub(lo) <= 2 * GUESS_STEP {
+            return None;
+        }
+        let prefix = u64::from_be_bytes(id.get(..8)?.try_into().ok()?);
+        let below = u128::from(prefix & ((1 << 56) - 1)); // the bits after the first byte
+        let guess = lo + ((below * (hi - lo) as u128) >> 56) as usize;
+        Some(guess.min(hi - 1))
+    }
+
+    fn prefetch(&self, id: &[u8]) {
+        let Some(guess) = self.guess(id) else {
+            return;
+        };
+        let name = 8 + 1024 + guess * 20;
+        let offset = 8 + 1024 + self.count * 24 + guess * 4;
+        for at in [name, offset] {
+            if let Some(byte) = self.index.get(at) {
+                prefetch_line(byte);
+            }
+        }
     }
 
     fn offset(&self, position: usize) -> Option<u64> {
@@ -387,6 +426,21 @@ fn object_header(bytes: &[u8]) -> Option<(u8, u64, usize)> {
     }
     Some((kind, size, used))
 }
+
+/// A hint to the processor to load the cache line holding `byte`; nothing else happens.
+#[cfg(target_arch = "x86_64")]
+fn prefetch_line(byte: &u8) {
+    // SAFETY: a prefetch reads nothing into the program and cannot fault; the pointer comes
+    // from a live reference anyway.
+    unsafe {
+        std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(
+            (byte as *const u8).cast::<i8>(),
+        );
+    }
+}
+
+#[cfg(not(target_arch = "x86_64"))]
+fn prefetch_line(_byte: &u8) {}
 
 fn be32(bytes: &[u8], at: usize) -> Option<u32> {
     Some(u32::from_be_bytes(bytes.get(at..at + 4)?.try_into().ok()?))

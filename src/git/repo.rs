@@ -297,6 +297,8 @@ impl Repo {
             *buffer = read_raw_commit(&self.git, id, self.is_shallow())?;
         }
         let mut commit = parse_commit(buffer).ok_or(GitError::Corrupt { id })?;
+        // The walk looks the parents up next, after `use_commit` digested the message.
+        commit.parents.iter().for_each(|&p| self.packs.prefetch(p));
         if self.is_shallow_boundary(id) {
             // The parents exist in the commit object but not in this clone.
             commit.parents.clear();
