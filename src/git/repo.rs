@@ -283,9 +283,9 @@ impl Repo {
         parse_commit(buffer)?.parents.get(n).copied()
     }
 
-    /// Reads commit `id` and hands it to `use_commit`: from a pack directly when it is
-    /// stored whole there, else through libgit2 (deltas, loose objects, alternates), which
-    /// also reports every error.
+    /// Reads commit `id` and hands it to `use_commit`: from a pack directly (stored whole or
+    /// as a delta), else through libgit2 (loose objects, alternates, anything unexpected),
+    /// which also reports every error.
     pub fn with_commit<R>(
         &self,
         id: Oid,
@@ -293,7 +293,7 @@ impl Repo {
     ) -> Result<R, GitError> {
         let mut reader = self.reader.borrow_mut();
         let (inflater, buffer) = &mut *reader;
-        if !self.packs.read_commit(id, inflater, buffer) {
+        if !self.packs.read_commit_or_delta(id, inflater, buffer) {
             *buffer = read_raw_commit(&self.git, id, self.is_shallow())?;
         }
         let mut commit = parse_commit(buffer).ok_or(GitError::Corrupt { id })?;
@@ -548,7 +548,7 @@ impl CommitReader<'_> {
     pub fn digest<T>(&mut self, id: Oid, digest: &impl Fn(Oid, &[u8]) -> T) -> Result<T, GitError> {
         let read = self
             .packs
-            .read_commit(id, &mut self.inflater, &mut self.buffer);
+            .read_commit_or_delta(id, &mut self.inflater, &mut self.buffer);
         if !read {
             if self.git.is_none() {
                 self.git = Some(reopen(self.git_dir, self.from_env)?);
