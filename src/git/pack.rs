@@ -5,16 +5,17 @@
 //! Why not libgit2 alone: reading a commit through libgit2 allocates a new zlib stream per
 //! object and takes a process-wide mutex for every pack window, so two threads read only
 //! 1.4x faster than one. This reader shares nothing but read-only memory maps between threads,
-//! reuses one zlib-rs stream per thread, and does the common case only: an object stored
-//! whole (not as a delta) in a pack with a version-2 index. Everything else (deltas, loose
-//! objects, alternates, anything unexpected) returns `None` and the caller asks libgit2, which
-//! stays the source of truth and of error messages. Measurements: docs/dependencies.md.
+//! reuses one libdeflate decompressor per thread, and does the common case only: an object in
+//! a pack with a version-2 index (stored whole, or as a delta chain within the packs).
+//! Everything else (loose objects, alternates, anything unexpected) returns `None` and the
+//! caller asks libgit2, which stays the source of truth and of error messages. Measurements:
+//! docs/dependencies.md and bench/README.md.
 
 use std::fs::File;
 use std::path::Path;
 
-use flate2::{Decompress, FlushDecompress, Status};
 use git2::Oid;
+use libdeflater::Decompressor;
 use memmap2::Mmap;
 
 /// Pack object types.
@@ -42,12 +43,17 @@ struct Pack {
     count: usize,
 }
 
-/// One zlib stream, reused for every object a thread reads.
-pub struct Inflater(Decompress);
+/// One decompressor, reused for every object a thread reads.
+///
+/// libdeflate, not a zlib stream: a pack entry header gives the inflated size, so a whole
+/// object can be inflated in one call into a buffer of that size, which is what libdeflate
+/// does, with less per-object setup than a resumable zlib stream. Inflating ~1 KB commits is
+/// most of a walk without a commit-graph (measurements: bench/README.md).
+pub struct Inflater(Decompressor);
 
 impl Default for Inflater {
     fn default() -> Self {
-        Inflater(Decompress::new(true))
+        Inflater(Decompressor::new())
     }
 }
 
@@ -78,6 +84,30 @@ impl Packs {
             pack.find(id.as_bytes())
                 .is_some_and(|offset| pack.read_whole(offset, OBJ_COMMIT, inflater, out))
         })
+    }
+
+    /// Starts loading the index entry of `id` into the cache (where `Pack::find` will first
+    /// look, and its offset entry), so that a lookup soon after does not wait for memory:
+    /// called with a commit's parents before its message is digested. In a 42 MB index each
+    /// lookup's first probe is a cache and TLB miss, the largest cost of a walk without a
+    /// commit-graph after inflating.
+    pub fn prefetch(&self, id: Oid) {
+        for pack in &self.packs {
+            pack.prefetch(id.as_bytes());
+        }
+    }
+
+    /// `read_commit`, and for a commit stored as a delta, resolves it (git's `pack-objects`
+    /// makes a few commits deltas: 24 of Kafka's 14,053), so that libgit2 does not open and
+    /// map the pack a second time for them.
+    pub fn read_commit_or_delta(
+        &self,
+        id: Oid,
+        inflater: &mut Inflater,
+        out: &mut Vec<u8>,
+    ) -> bool {
+        self.read_commit(id, inflater, out)
+            || self.read_object(id, inflater, out) == Some(OBJ_COMMIT)
     }
 
     /// The type of object `id` (1 commit, 2 tree, 3 blob, 4 tag) from its pack entry header,
@@ -165,14 +195,13 @@ impl Packs {
     }
 }
 
-/// Inflates one zlib stream of `size` bytes into `out` (replacing its contents).
+/// Inflates one zlib stream of `size` bytes into `out` (replacing its contents). `input` may
+/// go on past the stream's end (it is the rest of the pack): libdeflate stops at the end of
+/// the stream and checks its Adler-32. A stream that inflates to any other size is refused.
 fn inflate(input: &[u8], size: usize, inflater: &mut Inflater, out: &mut Vec<u8>) -> bool {
     out.clear();
-    out.reserve(size);
-    let stream = &mut inflater.0;
-    stream.reset(true);
-    let status = stream.decompress_vec(input, out, FlushDecompress::Finish);
-    matches!(status, Ok(Status::StreamEnd)) && out.len() == size
+    out.resize(size, 0);
+    matches!(inflater.0.zlib_decompress(input, out), Ok(n) if n == size)
 }
 
 /// An `OBJ_OFS_DELTA`'s distance back to its base (git's offset encoding, not a plain varint).
@@ -289,10 +318,7 @@ impl Pack {
             )
         };
         let (mut lo, mut hi) = (lo, hi.min(self.count));
-        if hi.saturating_sub(lo) > 2 * GUESS_STEP {
-            let below = u128::from(prefix & ((1 << 56) - 1)); // the bits after the first byte
-            let guess = lo + ((below * (hi - lo) as u128) >> 56) as usize;
-            let guess = guess.min(hi - 1);
+        if let Some(guess) = self.guess(id) {
             match compare(guess)? {
                 std::cmp::Ordering::Equal => return self.offset(guess),
                 std::cmp::Ordering::Less => {
@@ -327,6 +353,37 @@ impl Pack {
             }
         }
         None
+    }
+
+    /// `find`'s first guess for `id`, if its bucket is large enough for a guess.
+    fn guess(&self, id: &[u8]) -> Option<usize> {
+        let first = *id.first()? as usize;
+        let lo = if first == 0 {
+            0
+        } else {
+            be32(&self.index, 8 + (first - 1) * 4)? as usize
+        };
+        let hi = (be32(&self.index, 8 + first * 4)? as usize).min(self.count);
+        if hi.saturating_sub(lo) <= 2 * GUESS_STEP {
+            return None;
+        }
+        let prefix = u64::from_be_bytes(id.get(..8)?.try_into().ok()?);
+        let below = u128::from(prefix & ((1 << 56) - 1)); // the bits after the first byte
+        let guess = lo + ((below * (hi - lo) as u128) >> 56) as usize;
+        Some(guess.min(hi - 1))
+    }
+
+    fn prefetch(&self, id: &[u8]) {
+        let Some(guess) = self.guess(id) else {
+            return;
+        };
+        let name = 8 + 1024 + guess * 20;
+        let offset = 8 + 1024 + self.count * 24 + guess * 4;
+        for at in [name, offset] {
+            if let Some(byte) = self.index.get(at) {
+                prefetch_line(byte);
+            }
+        }
     }
 
     fn offset(&self, position: usize) -> Option<u64> {
@@ -383,6 +440,21 @@ fn object_header(bytes: &[u8]) -> Option<(u8, u64, usize)> {
     }
     Some((kind, size, used))
 }
+
+/// A hint to the processor to load the cache line holding `byte`; nothing else happens.
+#[cfg(target_arch = "x86_64")]
+fn prefetch_line(byte: &u8) {
+    // SAFETY: a prefetch reads nothing into the program and cannot fault; the pointer comes
+    // from a live reference anyway.
+    unsafe {
+        std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(
+            (byte as *const u8).cast::<i8>(),
+        );
+    }
+}
+
+#[cfg(not(target_arch = "x86_64"))]
+fn prefetch_line(_byte: &u8) {}
 
 fn be32(bytes: &[u8], at: usize) -> Option<u32> {
     Some(u32::from_be_bytes(bytes.get(at..at + 4)?.try_into().ok()?))

@@ -33,7 +33,7 @@ pub struct Repo {
     from_env: bool,
     /// The fast path for commits stored whole in packs (src/pack.rs); libgit2 does the rest.
     packs: Packs,
-    /// One zlib stream and one buffer, reused for every commit this thread reads.
+    /// One decompressor and one buffer, reused for every commit this thread reads.
     reader: RefCell<(Inflater, Vec<u8>)>,
 }
 
@@ -108,7 +108,7 @@ impl Repo {
     }
 
     /// `digest` of the message of each of `ids`, in order, read on up to four threads when
-    /// there are many (each thread with its own zlib stream; see src/pack.rs).
+    /// there are many (each thread with its own decompressor; see src/git/pack.rs).
     pub fn read_digests<T, F>(&self, ids: &[Oid], digest: &F) -> Result<Vec<T>, GitError>
     where
         T: Send,
@@ -141,7 +141,7 @@ impl Repo {
     }
 
     /// A reader of whole commits for another thread (`read_digests`): the packs shared, its
-    /// own zlib stream.
+    /// own decompressor.
     pub fn commit_reader(&self) -> CommitReader<'_> {
         CommitReader {
             packs: &self.packs,
@@ -283,9 +283,9 @@ impl Repo {
         parse_commit(buffer)?.parents.get(n).copied()
     }
 
-    /// Reads commit `id` and hands it to `use_commit`: from a pack directly when it is
-    /// stored whole there, else through libgit2 (deltas, loose objects, alternates), which
-    /// also reports every error.
+    /// Reads commit `id` and hands it to `use_commit`: from a pack directly (stored whole or
+    /// as a delta), else through libgit2 (loose objects, alternates, anything unexpected),
+    /// which also reports every error.
     pub fn with_commit<R>(
         &self,
         id: Oid,
@@ -293,10 +293,12 @@ impl Repo {
     ) -> Result<R, GitError> {
         let mut reader = self.reader.borrow_mut();
         let (inflater, buffer) = &mut *reader;
-        if !self.packs.read_commit(id, inflater, buffer) {
+        if !self.packs.read_commit_or_delta(id, inflater, buffer) {
             *buffer = read_raw_commit(&self.git, id, self.is_shallow())?;
         }
         let mut commit = parse_commit(buffer).ok_or(GitError::Corrupt { id })?;
+        // The walk looks the parents up next, after `use_commit` digested the message.
+        commit.parents.iter().for_each(|&p| self.packs.prefetch(p));
         if self.is_shallow_boundary(id) {
             // The parents exist in the commit object but not in this clone.
             commit.parents.clear();
@@ -542,7 +544,7 @@ fn reopen(git_dir: &Path, from_env: bool) -> Result<Repository, GitError> {
 }
 
 /// Reads and digests whole commits on a thread of its own (`Repo` itself stays on one
-/// thread): from the shared packs with its own zlib stream, and through its own libgit2
+/// thread): from the shared packs with its own decompressor, and through its own libgit2
 /// handle, opened only if some commit is not stored whole in a pack.
 pub struct CommitReader<'r> {
     packs: &'r Packs,
@@ -558,7 +560,7 @@ impl CommitReader<'_> {
     pub fn digest<T>(&mut self, id: Oid, digest: &impl Fn(Oid, &[u8]) -> T) -> Result<T, GitError> {
         let read = self
             .packs
-            .read_commit(id, &mut self.inflater, &mut self.buffer);
+            .read_commit_or_delta(id, &mut self.inflater, &mut self.buffer);
         if !read {
             if self.git.is_none() {
                 self.git = Some(reopen(self.git_dir, self.from_env)?);
