@@ -23,7 +23,10 @@ pub struct Counted<'e> {
 
 /// The deploys of one history, oldest first: reports of the same deploy (the same commit and
 /// the same run; without a run, a report after a `pending` or `in_progress` one for the same
-/// commit) merged into one, whose final state counts.
+/// commit) merged into one, whose final state counts. Without a run, a report of the commit
+/// the last deploy already shipped, in the same state, is that deploy reported again (a
+/// re-run of `link --record` after Jira was down, say) and is not counted twice: it deploys
+/// nothing new.
 pub fn deploys(entries: &[Entry]) -> Vec<Counted<'_>> {
     let mut sorted: Vec<&Entry> = entries.iter().collect();
     sorted.sort_by_key(|e| e.deployed_at); // stable: appends in order for equal times
@@ -39,6 +42,9 @@ pub fn deploys(entries: &[Entry]) -> Vec<Counted<'_>> {
             }),
             None => unfinished.remove(to),
         };
+        if same.is_none() && entry.record.run_key().is_none() && repeats(out.last(), entry) {
+            continue;
+        }
         let counted = Counted {
             entry,
             state: entry.state(),
@@ -64,6 +70,11 @@ pub fn deploys(entries: &[Entry]) -> Vec<Counted<'_>> {
     // A merged report moves its deploy to the final report's time.
     out.sort_by_key(|c| c.at);
     out
+}
+
+/// Whether `entry`, a report without a run, repeats `last`: the same commit in the same state.
+fn repeats(last: Option<&Counted<'_>>, entry: &Entry) -> bool {
+    last.is_some_and(|last| last.entry.record.to == entry.record.to && last.state == entry.state())
 }
 
 /// Whether a deploy counts in the metrics: it ended, and changed or tried to change what
@@ -468,6 +479,23 @@ mod tests {
         let m = compute("shop", "production", &entries, None);
         assert_eq!(m.reverted, 1);
         assert_eq!(m.change_failure_rate, Some(0.333));
+    }
+
+    #[test]
+    fn the_same_commit_reported_again_without_a_run_is_not_a_second_deploy() {
+        let entries = vec![
+            entry(1, DeployState::Successful, T0, &[(1, T0 - H, None)]),
+            // `link --record` run again on the same commit: 0 new commits, same state.
+            entry(1, DeployState::Successful, T0 + H, &[]),
+            // A failed deploy of it, then a successful one, are two reports that count.
+            entry(2, DeployState::Failed, T0 + 2 * H, &[(2, T0 + H, None)]),
+            entry(2, DeployState::Successful, T0 + 3 * H, &[(2, T0 + H, None)]),
+        ];
+        let all = deploys(&entries);
+        assert_eq!(all.len(), 3, "{all:#?}");
+        assert_eq!(all[0].at, T0, "the first report's time is kept");
+        let m = compute("shop", "production", &entries, None);
+        assert_eq!((m.deploys, m.successful, m.failed), (3, 2, 1));
     }
 
     #[test]

@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use super::{Report, DIM, HEAD, WARN};
+use super::{plural, Report, DIM, HEAD, WARN};
 use crate::history::metrics::Metrics;
 use crate::history::Problem;
 
@@ -64,10 +64,11 @@ impl Report for MetricsReport {
                 m.deployment_frequency.per_day, m.deployment_frequency.per_week
             ));
             out.push_str(&format!(
-                "  lead time for changes  median {}, p90 {} ({} commits)\n",
+                "  lead time for changes  median {}, p90 {} ({} commit{})\n",
                 or_none(m.lead_time_seconds.median),
                 or_none(m.lead_time_seconds.p90),
-                m.lead_time_seconds.commits
+                m.lead_time_seconds.commits,
+                plural(m.lead_time_seconds.commits)
             ));
             out.push_str(&format!(
                 "  change failure rate    {}{}\n",
