@@ -559,12 +559,11 @@ fn operation_for_routes_requests() {
 // ---------------------------------------------------------------- drift
 
 /// Re-runs extract.py and compares with the checked-in
-/// crates/jira-sandbox/src/jira-schemas.json. Needs `python3` and the specs (default
-/// `../shared/jira-specs` from the repository root; override the directory with
-/// DEPLOYLINK_JIRA_SPECS). Fails, never skips, when either is missing. Ignored by a plain
+/// crates/jira-sandbox/src/jira-schemas.json. Needs `python3` and the directory of the specs
+/// in DEPLOYLINK_JIRA_SPECS (`bash .ci/run` sets it). Fails, never skips, when either is missing. Ignored by a plain
 /// `cargo test` (the specs are not in the repository); `bash .ci/run` runs it with `--ignored`.
 #[test]
-#[ignore = "needs python3 and Atlassian's OpenAPI files (../shared/jira-specs or DEPLOYLINK_JIRA_SPECS); bash .ci/run runs it"]
+#[ignore = "needs python3 and Atlassian's OpenAPI files in DEPLOYLINK_JIRA_SPECS; bash .ci/run runs it"]
 fn schemas_json_matches_extract_py() {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
     let dir = root.join("tests/fixtures/jira-schemas");
@@ -572,9 +571,10 @@ fn schemas_json_matches_extract_py() {
     let regenerate = "regenerate with: python3 tests/fixtures/jira-schemas/extract.py [SPECS_DIR]";
     let mut cmd = std::process::Command::new("python3");
     cmd.arg(&script).args(["--out", "-"]);
-    if let Some(specs) = std::env::var_os("DEPLOYLINK_JIRA_SPECS") {
-        cmd.arg(specs);
-    }
+    let Some(specs) = std::env::var_os("DEPLOYLINK_JIRA_SPECS") else {
+        panic!("set DEPLOYLINK_JIRA_SPECS to the directory of Atlassian's OpenAPI files; it does not skip")
+    };
+    cmd.arg(specs);
     let out = match cmd.output() {
         Ok(out) => out,
         Err(e) => panic!(
@@ -584,8 +584,7 @@ fn schemas_json_matches_extract_py() {
     };
     assert!(
         out.status.success(),
-        "extract.py failed ({}):\n{}\n(specs default to ../shared/jira-specs; set \
-         DEPLOYLINK_JIRA_SPECS to point elsewhere)",
+        "extract.py failed ({}):\n{}\n(DEPLOYLINK_JIRA_SPECS names the specs' directory)",
         out.status,
         String::from_utf8_lossy(&out.stderr)
     );

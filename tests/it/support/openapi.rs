@@ -5,7 +5,7 @@
 //!
 //! The schemas come from `crates/jira-sandbox/src/jira-schemas.json` (the one checked-in copy,
 //! which the sandbox server embeds too), generated from the specs in
-//! `../shared/jira-specs/` by `tests/fixtures/jira-schemas/extract.py` (which documents every
+//! Atlassian's OpenAPI files (not in the repository; `DEPLOYLINK_JIRA_SPECS`) by `tests/fixtures/jira-schemas/extract.py` (which documents every
 //! OpenAPI -> JSON Schema transformation; notably readOnly properties are FORBIDDEN, and
 //! constraints that exist only in prose, such as the 255-character `globalId`, are NOT encoded:
 //! they are listed under `x-operations.<name>.proseOnly`).
