@@ -317,6 +317,20 @@ impl KeyRules {
     }
 }
 
+/// The keys in the branch name of a deployed ref (`refs/heads/feature/WEB-12-login`), by each
+/// of `rules`: none for a tag, another kind of ref, or when no ref is known.
+pub fn branch_keys(rules: &[KeyRules], refname: Option<&str>) -> Vec<IssueKey> {
+    refname
+        .filter(|r| r.starts_with("refs/heads/"))
+        .map(|branch| {
+            rules
+                .iter()
+                .flat_map(|r| r.extract_branch(branch))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 /// SPEC 5's checks of a candidate `P-N` found in `text`: what comes before and after it, and
 /// the denylist. The candidate regex has no look-around, so this is done here, on bytes.
 fn is_key(text: &[u8], m: &regex::bytes::Match<'_>, scope: Scope) -> bool {

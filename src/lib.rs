@@ -28,5 +28,6 @@ pub mod policy;
 pub mod range;
 pub mod report;
 pub mod template;
+pub mod time;
 
 pub use error::{Error, ExitCode};

@@ -639,7 +639,7 @@ pub const MAX_DURATION: std::time::Duration = std::time::Duration::from_secs(365
 
 /// A duration flag (`500ms`, `20s`, `2m`): humantime's syntax, at most [`MAX_DURATION`].
 fn parse_deployed_at(text: &str) -> Result<i64, String> {
-    crate::history::time::parse_rfc3339(text).ok_or_else(|| {
+    crate::time::parse_rfc3339(text).ok_or_else(|| {
         format!("{text:?} is not an RFC 3339 time: give it as 2026-01-02T15:04:05Z (or with an offset, +02:00)")
     })
 }

@@ -6,8 +6,9 @@ use std::io::Write;
 use crate::command::cli::{GlobalArgs, HistoryArgs};
 use crate::error::{Error, Result};
 use crate::git::repo::Repo;
-use crate::history::{self, metrics, time, History, HistoryError, Problem};
+use crate::history::{self, metrics, History, HistoryError, Problem};
 use crate::report::{HistoryDeploy, HistoryList, MetricsReport};
+use crate::time;
 
 /// One history ref, read.
 struct Read {

@@ -71,16 +71,7 @@ pub fn keys(global: &GlobalArgs, args: &KeysArgs, out: &mut dyn Write) -> Result
     else {
         return Err(Error::internal("an unlimited walk reported a size limit"));
     };
-    let branch_keys: Vec<_> = refname
-        .as_deref()
-        .filter(|r| r.starts_with("refs/heads/"))
-        .map(|branch| {
-            rules
-                .iter()
-                .flat_map(|r| r.extract_branch(branch))
-                .collect()
-        })
-        .unwrap_or_default();
+    let branch_keys = crate::keys::branch_keys(&rules, refname.as_deref());
     log::debug!(
         "{} commits read in {:?}",
         range.commits.len(),

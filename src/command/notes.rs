@@ -205,16 +205,7 @@ fn walked(repo: &Repo, config: Option<&Config>, args: &NotesArgs, to: Oid) -> Re
     }
     let (from, described) = (base.from(), base.source.describe());
     let commits = walk(repo, to, base, args.range.first_parent, &rules)?;
-    let branch_keys = refname
-        .as_deref()
-        .filter(|r| r.starts_with("refs/heads/"))
-        .map(|branch| {
-            rules
-                .iter()
-                .flat_map(|r| r.extract_branch(branch))
-                .collect()
-        })
-        .unwrap_or_default();
+    let branch_keys = crate::keys::branch_keys(&rules, refname.as_deref());
     let walked: Vec<_> = commits.iter().collect();
     let issues = KeyIndex::build(branch_keys, &walked).into_vec();
     Ok(Shipped {

@@ -234,7 +234,7 @@ fn number(text: &str, max: i64) -> Option<i64> {
     text.parse().ok().filter(|n| *n <= max)
 }
 
-/// Seconds since the epoch of a UTC civil time (Howard Hinnant's days-from-civil).
+/// Seconds since the epoch of a UTC civil time.
 fn epoch_seconds(
     year: i64,
     month: i64,
@@ -251,13 +251,7 @@ fn epoch_seconds(
     {
         return None;
     }
-    let y = if month <= 2 { year - 1 } else { year };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (month + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + day - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    let days = era * 146_097 + doe - 719_468;
+    let days = crate::time::days_from_civil(year, month, day);
     Some(days * 86_400 + hour * 3600 + minute * 60 + second)
 }
 

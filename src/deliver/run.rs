@@ -427,7 +427,7 @@ fn changes_environment(deploy: &Deploy) -> bool {
 /// for its size is no deploy. A history that cannot be written is logged, never a reason to
 /// lose a delivery. Returns the refs appended to.
 fn append_history(repo: &Repo, deploys: &[Deploy], facts: &HistoryFacts) -> Vec<String> {
-    let deployed_at = facts.deployed_at.unwrap_or_else(history::time::now);
+    let deployed_at = facts.deployed_at.unwrap_or_else(crate::time::now);
     let mut appended = Vec::new();
     for deploy in deploys {
         if deploy.status == RangeStatus::TooLarge {

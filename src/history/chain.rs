@@ -7,8 +7,8 @@ use std::time::Duration;
 use git2::{ErrorCode, FileMode, Oid, Repository, Signature, Time};
 
 use super::record::{DeployRecord, FILE, VERSION};
-use super::time::{self, Seconds};
 use crate::plan::DeployState;
+use crate::time::{self, Seconds};
 
 /// How often an append is tried when other deploys keep moving the ref first.
 const ATTEMPTS: u32 = 200;

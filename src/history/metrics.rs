@@ -6,8 +6,8 @@ use std::collections::HashMap;
 use serde::Serialize;
 
 use super::chain::Entry;
-use super::time::{self, Seconds};
 use crate::plan::DeployState;
+use crate::time::{self, Seconds};
 
 const DAY: f64 = 86_400.0;
 

@@ -6,7 +6,6 @@ mod chain;
 pub mod metrics;
 mod push;
 mod record;
-pub mod time;
 
 pub use chain::{append, history_refs, read, Entry, History, HistoryError, Problem};
 pub use push::push;

@@ -3,8 +3,8 @@
 use git2::{Oid, Repository};
 use serde::{Deserialize, Serialize};
 
-use super::time::{self, Seconds};
 use crate::plan::{Deploy, DeployState, RunInfo};
+use crate::time::{self, Seconds};
 
 /// The format of `deploy.json` this deploylink writes; a greater one was written by a newer
 /// deploylink, whose fields this one cannot be sure to read right, so such an entry is

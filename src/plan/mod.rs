@@ -267,10 +267,7 @@ fn fill_range(
         }
     };
     let commits = owned_commits(repo, project, range)?;
-    let branch_keys = refname
-        .filter(|r| r.starts_with("refs/heads/"))
-        .map(|branch| rules[0].extract_branch(branch))
-        .unwrap_or_default();
+    let branch_keys = crate::keys::branch_keys(&rules[..1], refname);
     let (shipped, dropped) = issues::without_reverted_pairs(&commits);
     let index = KeyIndex::build(branch_keys, &shipped);
     if !dropped.is_empty() {

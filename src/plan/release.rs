@@ -216,6 +216,5 @@ fn step(method: &str, url: String, when: &str, body: Option<serde_json::Value>) 
 
 /// Today's date, `YYYY-MM-DD` (UTC): a released version's release date.
 fn today() -> String {
-    let now = humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string();
-    now[..10].to_owned()
+    crate::time::format_date(crate::time::now())
 }

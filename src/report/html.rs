@@ -6,7 +6,7 @@ use std::fmt::Write;
 
 use super::metrics::{duration, percent, MetricsReport};
 use crate::history::metrics::{Metrics, Week};
-use crate::history::time;
+use crate::time;
 
 const GOOD: &str = "#2f855a";
 const BAD: &str = "#c53030";

@@ -1,12 +1,13 @@
-//! Times in the history: seconds since the epoch, written as RFC 3339 in UTC
-//! (`2026-01-02T03:04:05Z`), read with any offset. Small on purpose: the history needs
-//! only this, not a calendar library.
+//! Calendar arithmetic, in one place: seconds since the epoch, written as RFC 3339 in UTC
+//! (`2026-01-02T03:04:05Z`) and read with any offset (the deploy history), civil dates for a
+//! version's release date and for the dates servers send (`X-RateLimit-Reset`). Small on
+//! purpose: nothing here needs a calendar library.
 
 /// Seconds since 1970-01-01T00:00:00Z.
 pub type Seconds = i64;
 
 /// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
-fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
+pub(crate) fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
     let y = if month <= 2 { year - 1 } else { year };
     let era = y.div_euclid(400);
     let yoe = y - era * 400;
