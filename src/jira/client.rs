@@ -86,6 +86,25 @@ pub struct Request<'a> {
     pub timeout: Duration,
 }
 
+impl<'a> Request<'a> {
+    /// A request to the site's own REST API, with the site's credentials.
+    pub fn site(
+        method: Method,
+        url: &'a str,
+        auth: &'a SiteAuth,
+        body: Body<'a>,
+        timeout: Duration,
+    ) -> Request<'a> {
+        Request {
+            method,
+            url,
+            auth: RequestAuth::Site(auth),
+            body,
+            timeout,
+        }
+    }
+}
+
 /// A response of any status.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Response {

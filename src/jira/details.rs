@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 
-use super::client::{Attempt, Body, HttpClient, Method, Request, RequestAuth};
+use super::client::{Attempt, Body, HttpClient, Method, Request};
 use super::credentials::SiteAuth;
 use super::meta::encode;
 use super::response;
@@ -158,13 +158,7 @@ fn read_issue(issue: &Value) -> Option<(String, IssueDetails)> {
 }
 
 fn request<'a>(url: &'a str, method: Method, auth: &'a SiteAuth, body: Body<'a>) -> Request<'a> {
-    Request {
-        method,
-        url,
-        auth: RequestAuth::Site(auth),
-        body,
-        timeout: TIMEOUT,
-    }
+    Request::site(method, url, auth, body, TIMEOUT)
 }
 
 fn describe(tracker: &Tracker, url: &str, attempt: Attempt) -> String {
@@ -172,9 +166,7 @@ fn describe(tracker: &Tracker, url: &str, attempt: Attempt) -> String {
         Attempt::Response(r) if r.status == 401 || r.status == 403 => {
             response::refusal(tracker, &r)
         }
-        Attempt::Response(r) => format!("{url}: {}", response::describe(&r)),
-        Attempt::ConnectFailed { reason, .. } => format!("{url}: cannot connect: {reason}"),
-        Attempt::Interrupted { reason } => format!("{url}: no answer: {reason}"),
+        other => response::describe_attempt(url, other),
     }
 }
 

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 
-use super::client::{Attempt, Body, HttpClient, Method, Request, RequestAuth};
+use super::client::{Attempt, Body, HttpClient, Method, Request};
 use super::credentials::SiteAuth;
 use super::response;
 use crate::config::{Tracker, TrackerKind};
@@ -78,13 +78,7 @@ fn missing_one_by_one(
 }
 
 fn request<'a>(url: &'a str, method: Method, auth: &'a SiteAuth, body: Body<'a>) -> Request<'a> {
-    Request {
-        method,
-        url,
-        auth: RequestAuth::Site(auth),
-        body,
-        timeout: TIMEOUT,
-    }
+    Request::site(method, url, auth, body, TIMEOUT)
 }
 
 fn send(
@@ -103,9 +97,5 @@ fn send(
 }
 
 fn describe(url: &str, attempt: Attempt) -> String {
-    match attempt {
-        Attempt::Response(r) => format!("{url}: {}", response::describe(&r)),
-        Attempt::ConnectFailed { reason, .. } => format!("{url}: cannot connect: {reason}"),
-        Attempt::Interrupted { reason } => format!("{url}: no answer: {reason}"),
-    }
+    response::describe_attempt(url, attempt)
 }

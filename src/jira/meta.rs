@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use super::client::{Attempt, Body, HttpClient, Method, Request, RequestAuth, Response};
+use super::client::{Attempt, Body, HttpClient, Method, Request, Response};
 use super::credentials::SiteAuth;
 use super::response;
 use crate::config::{Tracker, TrackerKind};
@@ -44,13 +44,13 @@ impl Site<'_> {
     /// `GET` `path`: the answer's JSON when 2xx, `Ok(None)` on 404, otherwise a problem.
     fn get(&self, path: &str) -> Result<Option<Value>, Problem> {
         let url = self.url(path);
-        let attempt = self.http.send(&Request {
-            method: Method::Get,
-            url: &url,
-            auth: RequestAuth::Site(self.auth),
-            body: Body::None,
-            timeout: TIMEOUT,
-        });
+        let attempt = self.http.send(&Request::site(
+            Method::Get,
+            &url,
+            self.auth,
+            Body::None,
+            TIMEOUT,
+        ));
         let shown = url.split_once('?').map_or(url.as_str(), |(p, _)| p);
         match attempt {
             Attempt::Response(r) if (200..300).contains(&r.status) => serde_json::from_str(&r.body)

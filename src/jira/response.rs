@@ -1,7 +1,7 @@
 //! Reading Jira's answers: error bodies in every shape Jira and the proxies in front of it
 //! send (jira-api-facts 1.6), turned into one short line for people.
 
-use super::client::Response;
+use super::client::{Attempt, Response};
 use crate::config::{Tracker, TrackerKind};
 
 /// Where to create the token a tracker needs (SPEC 3.4).
@@ -53,6 +53,15 @@ pub fn describe(response: &Response) -> String {
 
 /// Like [`describe`], and says so when the body is empty or not JSON: `200 OK with an empty
 /// body`, `200 OK: an HTML page (Log in)`, `201 Created: a body that is not JSON: {id:`.
+/// What went wrong with a request to `url` that did not succeed, in one line.
+pub fn describe_attempt(url: &str, attempt: Attempt) -> String {
+    match attempt {
+        Attempt::Response(r) => format!("{url}: {}", describe(&r)),
+        Attempt::ConnectFailed { reason, .. } => format!("{url}: cannot connect: {reason}"),
+        Attempt::Interrupted { reason } => format!("{url}: no answer: {reason}"),
+    }
+}
+
 pub fn describe_body(response: &Response) -> String {
     let body = response.body.trim();
     let status = status_line(response.status);
