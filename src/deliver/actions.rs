@@ -120,17 +120,11 @@ fn remote_link(
     context: &Context,
     sent: &mut u32,
 ) -> Vec<KeyOutcome> {
-    let request = Request {
-        method: method(delivery),
-        url: &delivery.url,
-        auth: RequestAuth::Site(&session.auth),
-        body: Body::Json(&delivery.body),
-        timeout: REQUEST_TIMEOUT,
-    };
-    match attempt::send(
+    match attempt::send_site(
         session,
-        request,
-        Credential::Site,
+        method(delivery),
+        &delivery.url,
+        Some(&delivery.body),
         Idempotency::Idempotent,
         context,
         sent,
@@ -472,18 +466,12 @@ fn comment_once(
     };
     let version = session.tracker.kind.rest_api_version();
     let property_url = comment::property_url(&session.tracker.url, version, key);
-    let get = Request {
-        method: Method::Get,
-        url: &property_url,
-        auth: RequestAuth::Site(&session.auth),
-        body: Body::None,
-        timeout: REQUEST_TIMEOUT,
-    };
     // A 404 here means no property yet (or no issue: the comment's 404 will say which).
-    let property: Option<Value> = match attempt::send(
+    let property: Option<Value> = match attempt::send_site(
         session,
-        get,
-        Credential::Site,
+        Method::Get,
+        &property_url,
+        None,
         Idempotency::Idempotent,
         context,
         sent,
@@ -506,17 +494,11 @@ fn comment_once(
     // comment carries the deploy's marker, so one look at the newest comments tells.
     let posted = if context.look_for_posted {
         let url = comment::recent_comments_url(&session.tracker.url, version, key);
-        let get = Request {
-            method: Method::Get,
-            url: &url,
-            auth: RequestAuth::Site(&session.auth),
-            body: Body::None,
-            timeout: REQUEST_TIMEOUT,
-        };
-        match attempt::send(
+        match attempt::send_site(
             session,
-            get,
-            Credential::Site,
+            Method::Get,
+            &url,
+            None,
             Idempotency::Idempotent,
             context,
             sent,
@@ -534,17 +516,11 @@ fn comment_once(
         }
     }
     let value = comment::remember(property.as_ref(), &delivery.deploy);
-    let put = Request {
-        method: Method::Put,
-        url: &property_url,
-        auth: RequestAuth::Site(&session.auth),
-        body: Body::Json(&value),
-        timeout: REQUEST_TIMEOUT,
-    };
-    match attempt::send(
+    match attempt::send_site(
         session,
-        put,
-        Credential::Site,
+        Method::Put,
+        &property_url,
+        Some(&value),
         Idempotency::Idempotent,
         context,
         sent,
@@ -564,18 +540,12 @@ fn post_comment(
     context: &Context,
     sent: &mut u32,
 ) -> Option<Vec<KeyOutcome>> {
-    let post = Request {
-        method: Method::Post,
-        url: &delivery.url,
-        auth: RequestAuth::Site(&session.auth),
-        body: Body::Json(&delivery.body),
-        timeout: REQUEST_TIMEOUT,
-    };
     // Not idempotent: a comment POST that may have been processed is not sent again.
-    match attempt::send(
+    match attempt::send_site(
         session,
-        post,
-        Credential::Site,
+        Method::Post,
+        &delivery.url,
+        Some(&delivery.body),
         Idempotency::NotIdempotent,
         context,
         sent,

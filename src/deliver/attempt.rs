@@ -5,7 +5,9 @@ use std::time::{Duration, Instant, SystemTime};
 
 use super::retry::{Idempotency, Outcome, RetryPolicy, Verdict};
 use super::session::Session;
-use crate::jira::client::{Attempt, Request, Response};
+use serde_json::Value;
+
+use crate::jira::client::{Attempt, Body, Method, Request, RequestAuth, Response, REQUEST_TIMEOUT};
 use crate::jira::response;
 
 /// The policy and deadline of a run.
@@ -42,6 +44,33 @@ pub(super) enum Sent {
     Refused { status: u16, response: Response },
     /// Anything else, after the retries it deserved.
     Failed { status: Option<u16>, reason: String },
+}
+
+/// One request with the site's credentials.
+pub(super) fn send_site(
+    session: &Session,
+    method: Method,
+    url: &str,
+    body: Option<&Value>,
+    idempotency: Idempotency,
+    context: &Context,
+    sent: &mut u32,
+) -> Sent {
+    let request = Request {
+        method,
+        url,
+        auth: RequestAuth::Site(&session.auth),
+        body: body.map_or(Body::None, Body::Json),
+        timeout: REQUEST_TIMEOUT,
+    };
+    send(
+        session,
+        request,
+        Credential::Site,
+        idempotency,
+        context,
+        sent,
+    )
 }
 
 /// Sends `request`, retrying; counts every request sent in `sent`.

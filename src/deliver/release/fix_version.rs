@@ -5,7 +5,8 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
-use super::{read, refusal, send, unsent, Ended};
+use super::{read, refusal, unsent, Ended};
+use crate::deliver::attempt;
 use crate::deliver::attempt::{Context, Sent};
 use crate::deliver::retry::Idempotency;
 use crate::deliver::session::Session;
@@ -60,7 +61,7 @@ pub(in crate::deliver) fn fix_version(
         .outcomes(delivery);
     }
     let body = version::add_body(&found.id);
-    match send(
+    match attempt::send_site(
         session,
         Method::Put,
         &version::issue_url(site, api, key),
@@ -150,7 +151,7 @@ fn find_or_create(
         ));
     };
     let body = version::create_body(&plan.name, project_id, plan.description.as_deref());
-    let created = send(
+    let created = attempt::send_site(
         session,
         Method::Post,
         &version::create_url(site, api),
@@ -246,7 +247,7 @@ fn release(
         p = plan.project,
         n = found.name
     );
-    match send(
+    match attempt::send_site(
         session,
         Method::Put,
         &url,

@@ -15,7 +15,7 @@ use super::attempt::{self, Context, Credential, Sent};
 use super::retry::Idempotency;
 use super::session::Session;
 use super::{outcome, Delivery, IssueResult, KeyOutcome};
-use crate::jira::client::{Body, Method, Request, RequestAuth, Response, REQUEST_TIMEOUT};
+use crate::jira::client::{Method, Response};
 use crate::jira::response;
 use crate::jira::version::Version;
 
@@ -69,33 +69,6 @@ impl Ended {
     }
 }
 
-/// One request with the site's credentials.
-pub(super) fn send(
-    session: &Session,
-    method: Method,
-    url: &str,
-    body: Option<&Value>,
-    idempotency: Idempotency,
-    context: &Context,
-    sent: &mut u32,
-) -> Sent {
-    let request = Request {
-        method,
-        url,
-        auth: RequestAuth::Site(&session.auth),
-        body: body.map_or(Body::None, Body::Json),
-        timeout: REQUEST_TIMEOUT,
-    };
-    attempt::send(
-        session,
-        request,
-        Credential::Site,
-        idempotency,
-        context,
-        sent,
-    )
-}
-
 /// A GET whose answer must be JSON; anything else ends the delivery.
 pub(super) fn read(
     session: &Session,
@@ -104,7 +77,7 @@ pub(super) fn read(
     sent: &mut u32,
     fix: &str,
 ) -> Result<Value, Ended> {
-    match send(
+    match attempt::send_site(
         session,
         Method::Get,
         url,

@@ -1,6 +1,7 @@
 //! `transition`: an issue's status read, then one hop after another along the path.
 
-use super::{read, send, unsent, Ended};
+use super::{read, unsent, Ended};
+use crate::deliver::attempt;
 use crate::deliver::attempt::{Context, Sent};
 use crate::deliver::retry::Idempotency;
 use crate::deliver::session::Session;
@@ -129,7 +130,7 @@ fn walk(
             "set the transition screen's required fields under `transition.{}.fields`, or {permission}",
             environment_of(&delivery.deploy)
         );
-        match send(
+        match attempt::send_site(
             session,
             Method::Post,
             &url,
