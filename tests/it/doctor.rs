@@ -41,29 +41,12 @@ projects:
     );
     repo.commit("WEB-4 checkout");
     repo.commit("OPS-2 alerts");
-    let trackers = trackers_file(&repo, kind, &url);
+    let trackers = support::jira::write_trackers_of_kind(repo.path(), kind, &url);
     Fixture {
         repo,
         _sandbox: Some(sandbox),
         trackers,
     }
-}
-
-fn trackers_file(repo: &TestRepo, kind: &str, url: &str) -> PathBuf {
-    let auth = if kind == "jira-cloud" {
-        "{ user_env: JIRA_USER, token_env: JIRA_API_TOKEN }"
-    } else {
-        "{ token_env: JIRA_API_TOKEN }"
-    };
-    let path = repo.path().join(".git/trackers.yml");
-    std::fs::write(
-        &path,
-        format!(
-            "version: 1\ntrackers:\n  acme:\n    kind: {kind}\n    url: {url}\n    auth: {auth}\n"
-        ),
-    )
-    .unwrap();
-    path
 }
 
 impl Fixture {

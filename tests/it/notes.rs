@@ -45,30 +45,13 @@ fn fixture(kind: &str, options: Options) -> Fixture {
     repo.commit("WEB-2 do not crash on an empty cart");
     repo.commit("Tidy up the *README* [skip ci]");
     repo.commit("OPS-3 pin the image, for WEB-1");
-    let trackers = write_trackers(&repo, kind, &sandbox.url());
+    let trackers = support::jira::write_trackers_of_kind(repo.path(), kind, &sandbox.url());
     Fixture {
         repo,
         sandbox,
         trackers,
         base,
     }
-}
-
-fn write_trackers(repo: &TestRepo, kind: &str, url: &str) -> PathBuf {
-    let auth = if kind == "jira-cloud" {
-        "{ user_env: JIRA_USER, token_env: JIRA_API_TOKEN }"
-    } else {
-        "{ token_env: JIRA_API_TOKEN }"
-    };
-    let path = repo.path().join(".git/trackers.yml");
-    std::fs::write(
-        &path,
-        format!(
-            "version: 1\ntrackers:\n  acme:\n    kind: {kind}\n    url: {url}\n    auth: {auth}\n"
-        ),
-    )
-    .unwrap();
-    path
 }
 
 fn details() -> BTreeMap<String, IssueDetails> {
@@ -305,7 +288,7 @@ fn more_than_100_keys_are_asked_in_batches_of_100() {
             repo.commit(&format!("Fix {}", keys.join(" ")));
         }
         let f = Fixture {
-            trackers: write_trackers(&repo, kind, &sandbox.url()),
+            trackers: support::jira::write_trackers_of_kind(repo.path(), kind, &sandbox.url()),
             repo,
             sandbox,
             base,
@@ -403,7 +386,7 @@ fn with_jira_down_the_notes_list_keys_and_subjects_and_say_why() {
     drop(f.sandbox);
     let f = Fixture {
         sandbox: Sandbox::start(Options::default()).unwrap(),
-        trackers: write_trackers(&f.repo, "jira-cloud", &url),
+        trackers: support::jira::write_trackers_of_kind(f.repo.path(), "jira-cloud", &url),
         ..f
     };
     let output = f.notes(&[], &[]);
